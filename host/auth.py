@@ -1,0 +1,177 @@
+"""Identity: who is calling, and what they may do.
+
+Users log in with a password (argon2id hashes) and get a signed JWT; machines send an API key.
+`Identity` is what the rest of the host sees; it never carries a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from host.problems import Problem
+
+__all__ = (
+    "ADMIN_ROLE",
+    "Authenticator",
+    "Identity",
+    "hash_password",
+    "require_roles",
+    "verify_password",
+)
+
+ADMIN_ROLE = "admin"
+_HASHER = PasswordHasher()
+# verifying against a dummy hash keeps "no such user" as slow as "wrong password"
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(8))
+WWW_AUTHENTICATE = 'Bearer realm="plughost"'
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    subject: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    kind: str = "user"  # user | apikey | job
+    scope: str | None = None  # e.g. "job:42" for a job credential
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def has_any_role(self, roles: Iterable[str]) -> bool:
+        """True when no role is required, the identity is admin, or it holds one of `roles`."""
+        wanted = set(roles)
+        return not wanted or self.is_admin or bool(wanted & self.roles)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def unauthenticated(detail: str = "Authentication required") -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+
+
+def require_roles(identity: Identity | None, roles: Iterable[str], *, public: bool = False) -> None:
+    """The one role check: 401 without identity, 403 without a permitted role."""
+    if public:
+        return
+    if identity is None:
+        raise unauthenticated()
+    roles = tuple(roles)
+    if not identity.has_any_role(roles):
+        raise Problem(403, f"Requires one of the roles: {', '.join(sorted(roles))}")
+
+
+class Authenticator:
+    """Issues and checks credentials. One per app; holds the signing key."""
+
+    algorithm = "HS256"
+
+    def __init__(self, secret_key: str, token_ttl: int = 3600) -> None:
+        self._key = secret_key
+        self.token_ttl = token_ttl
+
+    # tokens ---------------------------------------------------------------------------------
+    def issue_token(
+        self,
+        subject: str,
+        roles: Iterable[str],
+        *,
+        ttl: int | None = None,
+        kind: str = "user",
+        scope: str | None = None,
+    ) -> tuple[str, int]:
+        ttl = ttl or self.token_ttl
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": subject,
+            "roles": sorted(set(roles)),
+            "kind": kind,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        if scope:
+            claims["scope"] = scope
+        return jwt.encode(claims, self._key, algorithm=self.algorithm), ttl
+
+    def verify_token(self, token: str) -> Identity:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self.algorithm],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("The access token has expired") from None
+        except jwt.InvalidTokenError:
+            raise unauthenticated("The access token is invalid") from None
+        return Identity(
+            subject=str(claims["sub"]),
+            roles=frozenset(claims.get("roles") or ()),
+            kind=str(claims.get("kind", "user")),
+            scope=claims.get("scope"),
+        )
+
+    # API keys -------------------------------------------------------------------------------
+    @staticmethod
+    def new_api_key() -> tuple[str, str, str]:
+        """(full key shown once, prefix stored in clear, SHA-256 of the secret part)."""
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(24)
+        return f"{prefix}.{secret}", prefix, hashlib.sha256(secret.encode()).hexdigest()
+
+    @staticmethod
+    async def verify_api_key(key: str) -> Identity:
+        from host.models import ApiKey
+
+        prefix, _, secret = key.partition(".")
+        row = await ApiKey.get_or_none(prefix=prefix, active=True) if prefix and secret else None
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        if row is None or not hmac.compare_digest(row.secret_hash, digest):
+            raise unauthenticated("The API key is invalid")
+        return Identity(subject=f"apikey:{row.name}", roles=frozenset(row.roles), kind="apikey")
+
+    async def identify(self, headers: Mapping[str, str]) -> Identity | None:
+        """Who sent these headers: None when no credential was sent, 401 when a bad one was."""
+        authorization = headers.get("Authorization", "")
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                return self.verify_token(value.strip())
+            if scheme.lower() == "apikey" and value.strip():
+                return await self.verify_api_key(value.strip())
+            raise unauthenticated("Unsupported Authorization scheme; use Bearer or ApiKey")
+        api_key = headers.get("X-API-Key", "")
+        if api_key:
+            return await self.verify_api_key(api_key.strip())
+        return None
+
+    # users ----------------------------------------------------------------------------------
+    @staticmethod
+    async def check_password(username: str, password: str) -> Identity | None:
+        from host.models import User
+
+        user = await User.get_or_none(username=username, active=True)
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            return None
+        return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")

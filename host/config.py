@@ -1,0 +1,142 @@
+"""Settings: one typed object built from `PLUGHOST_*` variables (and an optional plughost.toml).
+
+Validated once at start-up so that a bad value stops the server with a message naming the variable,
+instead of failing on the first request that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ("ConfigError", "Settings", "load_settings")
+
+
+class ConfigError(Exception):
+    """A setting has a value the server cannot run with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PLUGHOST_",
+        toml_file="plughost.toml",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("./var")
+    db_url: str = ""
+    broker_url: str = ""
+    routes_dir: Path = Path("./routes.d")
+    plugin_path: str = ""
+    plugins_dir: Path = Path("./plugins")
+    secret_key: str = Field(default="", repr=False)
+    admin_password: str = Field(default="", repr=False)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    dev: bool = True
+    """Apply pending migrations and start the embedded worker inside `plughost serve`."""
+
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+
+    max_body_bytes: int = Field(default=1 << 20, gt=0)
+    token_ttl_seconds: int = Field(default=3600, gt=0)
+    trust_forwarded: bool = False
+
+    batch_max_items: int = Field(default=10_000, gt=0)
+    batch_max_bytes: int = Field(default=64 << 20, gt=0)
+    batch_concurrency: int = Field(default=8, gt=0)
+
+    graphql_max_depth: int = Field(default=8, gt=0)
+    graphql_max_tokens: int = Field(default=5_000, gt=0)
+
+    @field_validator("db_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value.replace("postgresql://", "postgres://", 1)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "amqp://", "amqps://", "stub")):
+            raise ValueError("must be empty (embedded), redis://... or amqp://...")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # explicit arguments beat the environment, which beats plughost.toml
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    # derived values ---------------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite://{(self.data_dir / 'plughost.sqlite3').resolve()}"
+
+    @property
+    def plugin_dirs(self) -> list[Path]:
+        extra = [Path(p) for p in self.plugin_path.split(":") if p]
+        return [self.plugins_dir, *extra]
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: from the environment, else generated once into the data dir (0600)."""
+        if self.secret_key:
+            return self.secret_key
+        return read_or_create_secret(self.data_dir / "secret-key")
+
+
+def read_or_create_secret(path: Path, nbytes: int = 32) -> str:
+    """Read a secret file, creating it with a random value and mode 0600 when missing."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its value
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning pydantic's report into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "PLUGHOST_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,97 @@
+"""Database: one Tortoise connection ("default") shared by the host and every plugin.
+
+Each plugin is its own Tortoise app (label = plugin name) on that one connection, so models may
+point at another plugin's and one transaction can span them all (see shared notes on Tortoise).
+`unit_of_work` is the transaction the pipeline opens around every state-changing call; it keeps
+the work to run after commit (bus events) and drops it on rollback.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+__all__ = (
+    "CONNECTION",
+    "close_db",
+    "defer_until_commit",
+    "init_db",
+    "tortoise_config",
+    "unit_of_work",
+)
+
+log = logging.getLogger("plughost.db")
+CONNECTION = "default"
+
+AfterCommit = Callable[[], None]
+_after_commit: contextvars.ContextVar[list[AfterCommit] | None] = contextvars.ContextVar(
+    "plughost_after_commit", default=None
+)
+
+
+def tortoise_config(db_url: str, apps: Iterable[tuple[str, list[str]]]) -> dict[str, Any]:
+    """Tortoise config: the given (label, model modules) apps plus aerich's bookkeeping app."""
+    config: dict[str, Any] = {
+        "connections": {CONNECTION: db_url},
+        "apps": {
+            label: {"models": modules, "default_connection": CONNECTION} for label, modules in apps
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+    config["apps"]["aerich"] = {"models": ["aerich.models"], "default_connection": CONNECTION}
+    return config
+
+
+async def init_db(config: dict[str, Any]) -> None:
+    await Tortoise.init(config=config)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[None]:
+    """A transaction (a savepoint when nested) whose after-commit work runs only if it commits.
+
+    Work deferred inside a nested unit joins its parent's list when the nested unit succeeds and is
+    dropped when it fails, so only the outermost commit releases it.
+    """
+    pending: list[AfterCommit] = []
+    token = _after_commit.set(pending)
+    try:
+        async with in_transaction(CONNECTION):
+            yield
+    except BaseException:
+        _after_commit.reset(token)
+        raise
+    _after_commit.reset(token)
+    parent = _after_commit.get()
+    if parent is not None:
+        parent.extend(pending)
+        return
+    for work in pending:
+        try:
+            work()
+        except Exception:
+            log.exception("after-commit work failed")
+
+
+def defer_until_commit(work: AfterCommit) -> bool:
+    """Queue `work` for after the current unit of work commits; False when there is none."""
+    pending = _after_commit.get()
+    if pending is None:
+        return False
+    pending.append(work)
+    return True
+
+
+def in_unit_of_work() -> bool:
+    return _after_commit.get() is not None

@@ -1,0 +1,31 @@
+"""Typed keys for what the app object holds (aiohttp `AppKey`s, never string keys).
+
+Values are set once in `create_app`; what changes while serving is a mutable holder behind the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:  # the AppKey type arguments below are strings, read by type checkers only
+    from host.auth import Authenticator  # noqa: F401
+    from host.bus import Bus  # noqa: F401
+    from host.config import Settings  # noqa: F401
+    from host.loader import PluginRegistry  # noqa: F401
+    from host.metrics import Metrics  # noqa: F401
+    from host.pipeline import Pipeline  # noqa: F401
+
+
+SETTINGS = web.AppKey["Settings"]("settings")
+REGISTRY = web.AppKey["PluginRegistry"]("plugins")
+BUS = web.AppKey["Bus"]("bus")
+AUTH = web.AppKey["Authenticator"]("auth")
+PIPELINE = web.AppKey["Pipeline"]("pipeline")
+METRICS = web.AppKey["Metrics"]("metrics")
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+# name -> check; components add theirs (the gateway adds "routes")
+HEALTH = web.AppKey("health_checks", dict[str, HealthCheck])

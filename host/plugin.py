@@ -1,0 +1,125 @@
+"""The plugin contract: one `plugin = Plugin(...)` object at the top of a plugin package.
+
+Everything a plugin brings is declared here, so the host can validate it before mounting anything and
+report a precise reason when it cannot (see docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from host.api import Routes
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from host.bus import EventHandler
+
+__all__ = ("GraphQL", "Plugin", "PluginError", "Workflow")
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+VERSION_KEY = re.compile(r"^v[1-9][0-9]?$")
+
+Resolver = Callable[..., Any]
+
+
+class PluginError(Exception):
+    """A plugin that cannot be mounted; the message names the plugin and what is wrong."""
+
+
+@dataclass(frozen=True)
+class GraphQL:
+    """SDL fragment (may `extend type` another plugin's types) and resolvers by type and field."""
+
+    sdl: str
+    resolvers: Mapping[str, Mapping[str, Resolver]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A named batch workflow a plugin offers to the job runner (see workers/)."""
+
+    name: str
+    run: Callable[..., Any]
+    description: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    schedule: str | None = None  # a cron expression, when it should run by itself
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str
+    version: str
+    requires: Sequence[str] = ()
+    models: str | ModuleType | None = None
+    """Dotted module holding the Tortoise models; each model's Meta.app must equal `name`."""
+    migrations: str | Path | None = None
+    """Folder of this plugin's migrations; default: `migrations/` beside the package."""
+    graphql: GraphQL | None = None
+    rest: Mapping[str, Routes] = field(default_factory=dict)
+    """Endpoints per API version: {"v1": routes, "v2": routes_v2}, mounted under /api/<version>."""
+    events: Mapping[str, EventHandler | Sequence[EventHandler]] = field(default_factory=dict)
+    """Bus handlers by topic pattern ("clients.*")."""
+    workflows: Sequence[Workflow] = ()
+    setup: Callable[[web.Application], Awaitable[None] | None] | None = None
+    """Called once at start-up after the database is ready; raising skips the plugin."""
+    description: str = ""
+    package_dir: Path | None = None
+    """Filled in by the loader: where the package lives on disk."""
+
+    @property
+    def models_module(self) -> str | None:
+        if isinstance(self.models, ModuleType):
+            return self.models.__name__
+        return self.models
+
+    @property
+    def migrations_dir(self) -> Path | None:
+        if self.migrations is not None:
+            path = Path(self.migrations)
+            if not path.is_absolute() and self.package_dir is not None:
+                path = self.package_dir / path
+            return path
+        if self.package_dir is not None and self.models is not None:
+            return self.package_dir / "migrations"
+        return None
+
+    def handlers(self) -> list[tuple[str, EventHandler]]:
+        out: list[tuple[str, EventHandler]] = []
+        for pattern, handlers in self.events.items():
+            if callable(handlers):
+                out.append((pattern, handlers))
+            else:
+                out.extend((pattern, h) for h in handlers)
+        return out
+
+
+def validate(plugin: Any, where: str) -> Plugin:
+    """Check the declaration itself (no imports, no database); raise PluginError naming the field."""
+    if not isinstance(plugin, Plugin):
+        raise PluginError(f"{where}: `plugin` must be a host.Plugin, got {type(plugin).__name__}")
+    p = plugin
+    if not NAME.match(p.name):
+        raise PluginError(f"{where}: name {p.name!r} must match {NAME.pattern}")
+    if not isinstance(p.version, str) or not p.version:
+        raise PluginError(f"plugin {p.name!r}: version must be a non-empty string")
+    if isinstance(p.requires, str) or not all(isinstance(r, str) for r in p.requires):
+        raise PluginError(f"plugin {p.name!r}: requires must be a list of plugin names")
+    if p.name in p.requires:
+        raise PluginError(f"plugin {p.name!r}: requires itself")
+    for version, routes in p.rest.items():
+        if not VERSION_KEY.match(version):
+            raise PluginError(f"plugin {p.name!r}: rest key {version!r} must look like 'v1'")
+        if not isinstance(routes, Routes):
+            raise PluginError(f"plugin {p.name!r}: rest[{version!r}] must be a host.Routes")
+    for pattern, handler in p.handlers():
+        if not callable(handler):
+            raise PluginError(f"plugin {p.name!r}: events[{pattern!r}] is not callable")
+    if p.graphql is not None and not isinstance(p.graphql, GraphQL):
+        raise PluginError(f"plugin {p.name!r}: graphql must be a host.GraphQL")
+    return p

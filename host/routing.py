@@ -1,0 +1,204 @@
+"""Path patterns compiled into a segment trie: lookup cost grows with path depth, not route count.
+
+Pattern syntax (shared by plugin REST routes and routes.d files):
+  /clients            static segments
+  /clients/{id}       a parameter: exactly one non-empty segment
+  /files/{path*}      a tail wildcard: the rest of the path (may be empty), last segment only
+Matching is deterministic: at each segment a static child beats a parameter, which beats a
+wildcard; the router backtracks when a more specific branch leads nowhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+from urllib.parse import unquote
+
+__all__ = (
+    "Match",
+    "MethodNotAllowed",
+    "NoRoute",
+    "PatternError",
+    "Router",
+    "parse_pattern",
+    "split_path",
+)
+
+T = TypeVar("T")
+_PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(\*?)\}$")
+_STATIC = re.compile(r"^[A-Za-z0-9._~!$&'()+,;=:@-]+$")
+ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class PatternError(ValueError):
+    """A route pattern that cannot be compiled."""
+
+
+class NoRoute(LookupError):
+    """No pattern matches the path."""
+
+
+class MethodNotAllowed(LookupError):
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = tuple(sorted(allowed))
+        super().__init__(", ".join(self.allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    kind: str  # "static" | "param" | "tail"
+    value: str  # the text for static, the name otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Generic[T]):
+    target: T
+    params: dict[str, str]
+    pattern: str
+
+
+def split_path(path: str) -> list[str]:
+    """'/a/b/' -> ['a', 'b']: empty segments are dropped, so '/a//b' and '/a/b/' match like '/a/b'."""
+    return [s for s in path.split("/") if s]
+
+
+def parse_pattern(pattern: str) -> tuple[Segment, ...]:
+    if not pattern.startswith("/"):
+        raise PatternError(f"pattern {pattern!r} must start with '/'")
+    parts = split_path(pattern)
+    segments: list[Segment] = []
+    names: set[str] = set()
+    for index, part in enumerate(parts):
+        param = _PARAM.match(part)
+        if param:
+            name, star = param.groups()
+            if name in names:
+                raise PatternError(f"pattern {pattern!r} repeats the parameter {{{name}}}")
+            names.add(name)
+            if star and index != len(parts) - 1:
+                raise PatternError(f"pattern {pattern!r}: {{{name}*}} must be the last segment")
+            segments.append(Segment("tail" if star else "param", name))
+        elif part == "*" and index == len(parts) - 1:
+            segments.append(Segment("tail", "tail"))
+        elif _STATIC.match(part) and part not in {".", ".."}:
+            segments.append(Segment("static", part))
+        else:
+            raise PatternError(f"pattern {pattern!r}: bad segment {part!r}")
+    return tuple(segments)
+
+
+def shape(segments: tuple[Segment, ...]) -> str:
+    """Two patterns with the same shape match the same paths ('/a/{x}' and '/a/{y}')."""
+    return "/" + "/".join(
+        s.value if s.kind == "static" else ("*" if s.kind == "tail" else "{}") for s in segments
+    )
+
+
+@dataclass
+class _Node(Generic[T]):
+    static: dict[str, _Node[T]] = field(default_factory=dict)
+    param: _Node[T] | None = None
+    param_names: dict[str, None] = field(default_factory=dict)
+    # method -> (parameter names, pattern, target); a tail route's last name is the tail's
+    methods: dict[str, tuple[tuple[str, ...], str, T]] = field(default_factory=dict)
+    tail: dict[str, tuple[tuple[str, ...], str, T]] = field(default_factory=dict)
+
+
+class Router(Generic[T]):
+    """Method + path -> target. Build it once, then only read it (swap a new one to change)."""
+
+    def __init__(self) -> None:
+        self._root: _Node[T] = _Node()
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, pattern: str, methods: Iterable[str], target: T) -> None:
+        """Add a route; raises PatternError for a bad pattern or a method already routed there."""
+        segments = parse_pattern(pattern)
+        node = self._root
+        names: list[str] = []
+        for seg in segments:
+            if seg.kind == "static":
+                node = node.static.setdefault(seg.value, _Node())
+            elif seg.kind == "param":
+                if node.param is None:
+                    node.param = _Node()
+                node = node.param
+                names.append(seg.value)
+            else:
+                break
+        wanted = [m.upper() for m in methods]
+        for method in wanted:
+            if method not in ALL_METHODS:
+                raise PatternError(f"pattern {pattern!r}: unknown method {method!r}")
+        is_tail = bool(segments) and segments[-1].kind == "tail"
+        if is_tail:
+            names.append(segments[-1].value)
+        table = node.tail if is_tail else node.methods
+        for method in wanted:
+            if method in table:
+                raise PatternError(f"{method} {pattern!r} duplicates {method} {table[method][1]!r}")
+        for method in wanted:
+            table[method] = (tuple(names), pattern, target)
+        self._count += 1
+
+    def match(self, method: str, path: str) -> Match[T]:
+        """Find the most specific route; NoRoute or MethodNotAllowed(allowed) otherwise."""
+        parts = [unquote(p) for p in split_path(path)]
+        allowed: set[str] = set()
+        found = self._walk(self._root, parts, 0, [], method.upper(), allowed)
+        if found is not None:
+            return found
+        if allowed:
+            raise MethodNotAllowed(allowed)
+        raise NoRoute(path)
+
+    def _walk(
+        self,
+        node: _Node[T],
+        parts: list[str],
+        index: int,
+        values: list[str],
+        method: str,
+        allowed: set[str],
+    ) -> Match[T] | None:
+        if index == len(parts):
+            hit = self._pick(node.methods, method, allowed)
+            if hit is not None:
+                names, pattern, target = hit
+                return Match(target, dict(zip(names, values, strict=True)), pattern)
+        else:
+            child = node.static.get(parts[index])
+            if child is not None:
+                found = self._walk(child, parts, index + 1, values, method, allowed)
+                if found is not None:
+                    return found
+            if node.param is not None:
+                values.append(parts[index])
+                found = self._walk(node.param, parts, index + 1, values, method, allowed)
+                values.pop()
+                if found is not None:
+                    return found
+        if node.tail:
+            hit = self._pick(node.tail, method, allowed)
+            if hit is not None:
+                names, pattern, target = hit
+                params = dict(zip(names, [*values, "/".join(parts[index:])], strict=True))
+                return Match(target, params, pattern)
+        return None
+
+    @staticmethod
+    def _pick(
+        table: dict[str, tuple[tuple[str, ...], str, T]], method: str, allowed: set[str]
+    ) -> tuple[tuple[str, ...], str, T] | None:
+        """The entry for `method` (HEAD falls back to GET); else note what the path allows."""
+        hit = table.get(method)
+        if hit is None and method == "HEAD":
+            hit = table.get("GET")
+        if hit is None:
+            allowed.update(table)
+        return hit
