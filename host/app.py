@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -21,7 +22,6 @@ from host.keys import AUTH, BUS, HEALTH, METRICS, PIPELINE, REGISTRY, SETTINGS
 from host.loader import PluginRegistry, discover, load_order
 from host.metrics import Metrics
 from host.migrate import apply_migrations
-from host.models import HOST_MODEL_MODULES
 from host.ops import healthz, metrics
 from host.pipeline import Pipeline, build_router
 from host.plugin import Plugin
@@ -29,7 +29,7 @@ from host.rest import routes as host_rest
 from host.users import ensure_first_admin
 from host.web import api_entry, context_middleware
 
-__all__ = ("create_app", "database_config", "find_plugins")
+__all__ = ("HOST_APPS", "create_app", "database_config", "find_plugins", "with_host_apps")
 
 log = logging.getLogger("plughost")
 
@@ -39,9 +39,22 @@ def find_plugins(settings: Settings) -> PluginRegistry:
     return PluginRegistry(load_order(discover(settings.plugin_dirs)))
 
 
+HOST_DIR = Path(__file__).resolve().parent
+
+HOST_APPS: tuple[Plugin, ...] = (
+    Plugin(name="host", version="1", models="host.models", package_dir=HOST_DIR),
+)
+"""The host's own Tortoise apps (users; components add theirs, e.g. jobs), migrated first and like
+plugins: each has its models module and its own migrations folder."""
+
+
+def with_host_apps(plugins: list[Plugin]) -> list[Plugin]:
+    """Everything that owns tables, in migration order: the host's apps, then plugins."""
+    return [*HOST_APPS, *plugins]
+
+
 def database_config(settings: Settings, plugins: list[Plugin]) -> dict[str, object]:
-    apps = [("host", list(HOST_MODEL_MODULES))]
-    apps += [(p.name, [p.models_module]) for p in plugins if p.models_module]
+    apps = [(p.name, [p.models_module]) for p in with_host_apps(plugins) if p.models_module]
     return tortoise_config(settings.database_url, apps)
 
 
@@ -82,14 +95,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     plugins = app[REGISTRY].loaded
     config = database_config(settings, plugins)
-    await init_db(config)
+    db = await init_db(config)
     try:
         if settings.dev:
-            await apply_migrations(config, plugins)
+            await apply_migrations(config, with_host_apps(plugins))
         await ensure_first_admin(settings.data_dir, settings.admin_password)
         yield
     finally:
-        await close_db()
+        await close_db(db)
 
 
 async def _plugins(app: web.Application) -> AsyncIterator[None]:

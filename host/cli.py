@@ -36,22 +36,24 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
     from host.db import close_db, init_db
 
     config = database_config(settings, find_plugins(settings).loaded)
-    await init_db(config)
+    db = await init_db(config)
     try:
         return await work()
     finally:
-        await close_db()
+        await close_db(db)
 
 
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from host.app import database_config, find_plugins
+    from host.app import database_config, find_plugins, with_host_apps
     from host.migrate import apply_migrations
     from host.users import ensure_first_admin
 
     plugins = find_plugins(settings).loaded
 
     async def work() -> int:
-        applied = await apply_migrations(database_config(settings, plugins), plugins)
+        applied = await apply_migrations(
+            database_config(settings, plugins), with_host_apps(plugins)
+        )
         for name in applied:
             print(f"applied {name}")
         print(f"database is up to date ({len(applied)} migration(s) applied)")

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
 __all__ = (
@@ -49,12 +50,21 @@ def tortoise_config(db_url: str, apps: Iterable[tuple[str, list[str]]]) -> dict[
     return config
 
 
-async def init_db(config: dict[str, Any]) -> None:
-    await Tortoise.init(config=config)
+async def init_db(config: dict[str, Any]) -> TortoiseContext:
+    """Initialise Tortoise; keep the returned context to close it with `close_db`.
+
+    The global fallback makes the models usable from tasks that did not inherit the start-up task's
+    context (aiohttp's clean-up, pytest fixture teardown, worker loops).
+    """
+    return await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
-async def close_db() -> None:
-    await Tortoise.close_connections()
+async def close_db(context: TortoiseContext | None = None) -> None:
+    """Close every connection; by the context object, since clean-up may run in another task."""
+    if context is not None:
+        await context.close_connections()
+    else:
+        await Tortoise.close_connections()
 
 
 @asynccontextmanager

@@ -1,15 +1,13 @@
 """The host's own tables (Tortoise app "host"): users and API keys.
 
-Other host concepts (jobs, idempotency records, route history) add their models in their own modules
-and list them in `HOST_MODEL_MODULES`, so the host app has one migration history like any plugin.
+Other host components (jobs, idempotency records, route history) are Tortoise apps of their own,
+listed in `host.app.HOST_APPS`, each with its own migration history like a plugin.
 """
 
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
-
-HOST_MODEL_MODULES: list[str] = ["host.models"]
 
 
 class User(Model):
