@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     plugin_path: str = ""
     plugins_dir: Path = Path("./plugins")
     secret_key: str = Field(default="", repr=False)
+    secret_key_file: Path | None = None
+    """A file holding the signing key (Docker/Kubernetes secrets); beats the generated one."""
     admin_password: str = Field(default="", repr=False)
 
     host: str = "127.0.0.1"
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
 
     graphql_max_depth: int = Field(default=8, gt=0)
     graphql_max_tokens: int = Field(default=5_000, gt=0)
+
+    @field_validator("secret_key_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value.is_file() and os.access(value, os.R_OK)):
+            raise ValueError("is not a readable file")
+        return value
 
     @field_validator("db_url")
     @classmethod
@@ -110,6 +119,8 @@ class Settings(BaseSettings):
         """The signing key: from the environment, else generated once into the data dir (0600)."""
         if self.secret_key:
             return self.secret_key
+        if self.secret_key_file is not None:
+            return self.secret_key_file.read_text().strip()
         return read_or_create_secret(self.data_dir / "secret-key")
 
 
@@ -138,5 +149,11 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for err in exc.errors():
             name = "PLUGHOST_" + "_".join(str(p) for p in err["loc"]).upper()
-            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+            shown = "hidden" if _is_secret(name) else repr(err.get("input"))
+            lines.append(f"{name}: {err['msg']} (got {shown})")
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def _is_secret(name: str) -> bool:
+    """Never echo secrets in error messages or logs."""
+    return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
