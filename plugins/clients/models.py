@@ -1,12 +1,53 @@
+"""Clients plugin tables (Tortoise app "clients"): offices and clients, after Mifos/Fineract's m_client.
+
+Tables are named `clients_<model>` so that every plugin's tables sit side by side in one database
+without clashing. Office 1 ("Head Office") is created by the plugin's set-up hook when missing.
+"""
+
+from __future__ import annotations
+
 from tortoise import fields
 from tortoise.models import Model
 
+__all__ = ("Client", "Office")
+
+
+class Office(Model):
+    """A branch; every client belongs to one (Mifos `officeId`)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    opening_date = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        app = "clients"
+        table = "clients_office"
+
 
 class Client(Model):
+    """A person served by the institution. Either first/last name or a full name (an entity)."""
+
     id = fields.IntField(primary_key=True)
-    firstname = fields.CharField(max_length=100, default="")
-    lastname = fields.CharField(max_length=100, default="")
+    office: fields.ForeignKeyRelation[Office] = fields.ForeignKeyField(
+        "clients.Office", related_name="clients", on_delete=fields.RESTRICT
+    )
+    office_id: int
+    firstname = fields.CharField(max_length=100, null=True)
+    middlename = fields.CharField(max_length=100, null=True)
+    lastname = fields.CharField(max_length=100, null=True)
+    fullname = fields.CharField(max_length=300, null=True)
+    display_name = fields.CharField(max_length=400)
+    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    mobile_no = fields.CharField(max_length=50, null=True)
+    active = fields.BooleanField(default=False)
+    activation_date = fields.DateField(null=True)
+    submitted_on_date = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         app = "clients"
         table = "clients_client"
+        ordering = ("id",)

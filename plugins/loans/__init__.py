@@ -1,0 +1,39 @@
+"""Demo plugin `loans` (Mifos-style loan applications for clients); endpoints in `loans.api`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiohttp import web
+
+from host import Plugin
+
+
+async def setup(app: web.Application) -> None:
+    """Loan product 1 exists in every installation (the Mifos demo data relies on it)."""
+    from loans.models import LoanProduct
+
+    if not await LoanProduct.exists(id=1):
+        await LoanProduct.create(
+            id=1,
+            name="Demo loan product",
+            short_name="DLP",
+            currency_code="USD",
+            principal=Decimal("10000"),
+            min_principal=Decimal("100"),
+            max_principal=Decimal("1000000"),
+            number_of_repayments=12,
+            repayment_every=1,
+            repayment_frequency_type=2,
+            interest_rate_per_period=Decimal("1.5"),
+        )
+
+
+plugin = Plugin(
+    name="loans",
+    version="0.2.0",
+    requires=("clients",),
+    models="loans.models",
+    setup=setup,
+    description="Loan applications for clients, Mifos/Fineract style",
+)

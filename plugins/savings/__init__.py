@@ -1,0 +1,34 @@
+"""Demo plugin `savings` (Mifos-style savings accounts for clients); endpoints in `savings.api`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiohttp import web
+
+from host import Plugin
+
+
+async def setup(app: web.Application) -> None:
+    """Savings product 1 exists in every installation (the Mifos demo data relies on it)."""
+    from savings.models import SavingsProduct
+
+    if not await SavingsProduct.exists(id=1):
+        await SavingsProduct.create(
+            id=1,
+            name="Demo savings product",
+            short_name="DSP",
+            currency_code="USD",
+            nominal_annual_interest_rate=Decimal("5"),
+            min_required_opening_balance=Decimal("0"),
+        )
+
+
+plugin = Plugin(
+    name="savings",
+    version="0.1.0",
+    requires=("clients",),
+    models="savings.models",
+    setup=setup,
+    description="Savings accounts for clients, Mifos/Fineract style",
+)
