@@ -85,9 +85,13 @@ class Authenticator:
 
     algorithm = "HS256"
 
-    def __init__(self, secret_key: str, token_ttl: int = 3600) -> None:
+    def __init__(self, secret_key: str, token_ttl: int = 3600, cache_size: int = 4096) -> None:
         self._key = secret_key
         self.token_ttl = token_ttl
+        # verified tokens -> (identity, expiry): a client sends the same token many times, and
+        # checking an HMAC signature costs more than the rest of a trivial request
+        self._verified: dict[str, tuple[Identity, float]] = {}
+        self._cache_size = cache_size
 
     # tokens ---------------------------------------------------------------------------------
     def issue_token(
@@ -114,6 +118,16 @@ class Authenticator:
         return jwt.encode(claims, self._key, algorithm=self.algorithm), ttl
 
     def verify_token(self, token: str) -> Identity:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        identity, expires = self._decode(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.clear()
+        self._verified[token] = (identity, expires)
+        return identity
+
+    def _decode(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -125,12 +139,13 @@ class Authenticator:
             raise unauthenticated("The access token has expired") from None
         except jwt.InvalidTokenError:
             raise unauthenticated("The access token is invalid") from None
-        return Identity(
+        identity = Identity(
             subject=str(claims["sub"]),
             roles=frozenset(claims.get("roles") or ()),
             kind=str(claims.get("kind", "user")),
             scope=claims.get("scope"),
         )
+        return identity, float(claims["exp"])
 
     # API keys -------------------------------------------------------------------------------
     @staticmethod
