@@ -1,4 +1,4 @@
-"""The host's own REST endpoints: log in, and who am I."""
+"""The host's own REST endpoints: log in, who am I, API keys for machines."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from host.api import ApiRequest, Routes
+from host.auth import ADMIN_ROLE
 from host.keys import AUTH
+from host.models import ApiKey
 from host.problems import Problem
+from host.users import add_api_key
 
 __all__ = ("routes",)
 
@@ -53,3 +56,49 @@ async def whoami(request: ApiRequest) -> web.Response:
             "tenant": request.tenant,
         }
     )
+
+
+class NewApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[str] = Field(default_factory=list, max_length=50)
+
+
+def _key_json(row: ApiKey) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "roles": row.roles,
+        "active": row.active,
+        "createdAt": row.created_at.isoformat(),
+    }
+
+
+@routes.post("/apikeys", roles=(ADMIN_ROLE,), body=NewApiKey, tags=("auth",))
+async def create_api_key(request: ApiRequest) -> web.Response:
+    """Create an API key; the key is shown in this answer only (send it as `X-API-Key`)."""
+    data: NewApiKey = request.validated
+    row, key = await add_api_key(data.name, data.roles)
+    return web.json_response({**_key_json(row), "key": key}, status=201)
+
+
+@routes.get("/apikeys", roles=(ADMIN_ROLE,), tags=("auth",))
+async def list_api_keys(request: ApiRequest) -> web.Response:
+    """API keys (never their secrets)."""
+    return web.json_response([_key_json(row) for row in await ApiKey.all().order_by("id")])
+
+
+@routes.delete("/apikeys/{id}", roles=(ADMIN_ROLE,), tags=("auth",))
+async def revoke_api_key(request: ApiRequest) -> web.Response:
+    """Revoke an API key; it stops working at once."""
+    row = await ApiKey.get(id=_int_id(request.match_info["id"]))
+    row.active = False
+    await row.save(update_fields=["active"])
+    return web.json_response(_key_json(row))
+
+
+def _int_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise Problem(404, f"No API key with id {value!r}")
+    return int(value)

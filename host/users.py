@@ -8,10 +8,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from host.auth import ADMIN_ROLE, hash_password
-from host.models import User
+from host.auth import ADMIN_ROLE, Authenticator, hash_password
+from host.models import ApiKey, User
 
-__all__ = ("add_user", "ensure_first_admin", "set_roles")
+__all__ = ("add_api_key", "add_user", "ensure_first_admin", "set_roles")
 
 
 async def add_user(username: str, password: str, roles: Iterable[str]) -> User:
@@ -49,7 +49,17 @@ async def ensure_first_admin(data_dir: Path, password: str = "") -> str | None:
     with os.fdopen(fd, "w") as fh:
         fh.write(password + "\n")
     print(
-        f"Created user 'admin' with password {password} (also kept in {path}, mode 0600)",
+        f"Created user 'admin'; its generated password is in {path} (mode 0600).\n"
+        f"Log in at /admin or POST /api/v1/authentication with it.",
         file=sys.stderr,
     )
     return str(path)
+
+
+async def add_api_key(name: str, roles: Iterable[str]) -> tuple[ApiKey, str]:
+    """Create a machine credential; the full key is returned once and never stored."""
+    key, prefix, digest = Authenticator.new_api_key()
+    row = await ApiKey.create(
+        name=name, prefix=prefix, secret_hash=digest, roles=sorted(set(roles))
+    )
+    return row, key
