@@ -1,0 +1,79 @@
+"""How a client is shown: v1 is Fineract's shape, v2 nests the name and uses ISO dates.
+
+Pure functions of a loaded `Client` (with its office prefetched when `officeName` is wanted), so the
+REST endpoints and any other reader (GraphQL, exports) show the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from host.mifos import date_array
+
+from .models import Client
+
+__all__ = ("account_no", "client_status", "client_v1", "client_v2")
+
+
+def account_no(client_id: int) -> str:
+    """Fineract's zero-padded account number."""
+    return f"{client_id:09d}"
+
+
+def client_status(client: Client) -> dict[str, Any]:
+    if client.active:
+        return {"id": 300, "code": "clientStatusType.active", "value": "Active"}
+    return {"id": 100, "code": "clientStatusType.pending", "value": "Pending"}
+
+
+def _office_name(client: Client) -> str | None:
+    office = getattr(client, "_office", None) or client.__dict__.get("office")
+    return getattr(office, "name", None)
+
+
+def client_v1(client: Client) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": client.id,
+        "accountNo": account_no(client.id),
+        "externalId": client.external_id,
+        "status": client_status(client),
+        "active": client.active,
+        "activationDate": date_array(client.activation_date),
+        "firstname": client.firstname,
+        "middlename": client.middlename,
+        "lastname": client.lastname,
+        "fullname": client.fullname,
+        "displayName": client.display_name,
+        "mobileNo": client.mobile_no,
+        "officeId": client.office_id,
+        "officeName": _office_name(client),
+        "timeline": {
+            "submittedOnDate": date_array(client.submitted_on_date),
+            "activatedOnDate": date_array(client.activation_date),
+        },
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def client_v2(client: Client) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": client.id,
+        "officeId": client.office_id,
+        "accountNo": account_no(client.id),
+        "externalId": client.external_id,
+        "name": {
+            "first": client.firstname,
+            "middle": client.middlename,
+            "last": client.lastname,
+            "full": client.fullname,
+            "display": client.display_name,
+        },
+        "status": "active" if client.active else "pending",
+        "mobileNo": client.mobile_no,
+        "activationDate": iso(client.activation_date),
+        "submittedOnDate": iso(client.submitted_on_date),
+        "links": {"self": f"/api/v2/clients/{client.id}"},
+    }
