@@ -98,7 +98,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     db = await init_db(config)
     try:
         if settings.dev:
-            await apply_migrations(config, with_host_apps(plugins))
+            await apply_migrations(config, with_host_apps(plugins), dev=True)
         await ensure_first_admin(settings.data_dir, settings.admin_password)
         yield
     finally:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from host.config import ConfigError, Settings, load_settings
@@ -51,9 +52,15 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     plugins = find_plugins(settings).loaded
 
     async def work() -> int:
-        applied = await apply_migrations(
-            database_config(settings, plugins), with_host_apps(plugins)
-        )
+        from host.migrate import MigrationError
+
+        try:
+            applied = await apply_migrations(
+                database_config(settings, plugins), with_host_apps(plugins), dev=settings.dev
+            )
+        except MigrationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         for name in applied:
             print(f"applied {name}")
         print(f"database is up to date ({len(applied)} migration(s) applied)")
@@ -61,6 +68,61 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await _with_db(settings, work)
+
+
+async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from host.app import HOST_APPS, find_plugins
+    from host.makemigrations import make_migrations
+    from host.migrate import MigrationError
+
+    registry = find_plugins(settings)
+    known = [*HOST_APPS, *registry.loaded]
+    by_name = {p.name: p for p in known}
+    if args.all:
+        targets = [p for p in known if p.models_module]
+    else:
+        if not args.plugins:
+            print("error: name a plugin (or give --all)", file=sys.stderr)
+            return 2
+        targets = []
+        for name in args.plugins:
+            if name not in by_name:
+                rec = registry.get(name)
+                why = f" (skipped: {rec.reason})" if rec and rec.reason else ""
+                print(f"error: no loadable plugin or host app {name!r}{why}", file=sys.stderr)
+                return 1
+            targets.append(by_name[name])
+    bar = tqdm(targets, unit="app", disable=len(targets) < 2, file=sys.stderr)
+    for plugin in bar:
+        bar.set_description(plugin.name)
+        try:
+            made = await make_migrations(plugin, known, name=args.name)
+        except MigrationError as exc:
+            bar.close()
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if not made.written:
+            tqdm.write(f"{plugin.name}: no changes")
+        for path in made.written:
+            tqdm.write(f"{plugin.name}: wrote {path}")
+    return 0
+
+
+def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
+    from host.scaffold import ScaffoldError, new_plugin
+
+    folder = args.dir if args.dir is not None else settings.plugins_dir
+    try:
+        created = new_plugin(args.name, folder, migrations=not args.no_migrations)
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in created:
+        print(f"created {path}")
+    print(f"next: plughost plugins   (then: .venv/bin/python -m pytest {folder / args.name})")
+    return 0
 
 
 def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,6 +200,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply pending migrations; creates the first admin user when none exists.",
     )
     p.set_defaults(func=_cmd_migrate)
+
+    p = sub.add_parser(
+        "makemigrations",
+        help="write a plugin's next migration for SQLite and PostgreSQL (one command)",
+        description=(
+            "Diff a plugin's models against its last migration and write the next one into "
+            "<plugin>/migrations/sqlite/ and <plugin>/migrations/postgres/. Uses a temp SQLite "
+            "file and a temp PostgreSQL database on PLUGHOST_MIGRATIONS_PG (else PLUGHOST_TEST_PG, "
+            "else postgres://postgres@127.0.0.1:5432/postgres); fails without writing when that "
+            "server is unreachable. See docs/migrations.md."
+        ),
+    )
+    p.add_argument("plugins", nargs="*", metavar="PLUGIN", help="plugin or host app name(s)")
+    p.add_argument("--all", action="store_true", help="every host app and loaded plugin")
+    p.add_argument("--name", default="update", help="short name of the migration (default update)")
+    p.set_defaults(func=_cmd_makemigrations)
+
+    p = sub.add_parser(
+        "new-plugin",
+        help="scaffold a plugin folder: model, migrations, REST route, GraphQL, bus handler, test",
+        description="Create plugins/NAME with a working example of every part of the contract.",
+    )
+    p.add_argument("name", help="the plugin name (lowercase letters, digits, _)")
+    p.add_argument("--dir", type=Path, default=None, help="parent folder (default: plugins dir)")
+    p.add_argument(
+        "--no-migrations", action="store_true", help="skip writing the initial migrations"
+    )
+    p.set_defaults(func=_cmd_new_plugin)
 
     p = sub.add_parser(
         "plugins",
