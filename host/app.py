@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from host import openapi
 
     openapi.install(app)
+    from host import graphql as graphql_endpoint
+
+    graphql_endpoint.install(app)
     app.router.add_route("*", "/api/{tail:.*}", api_entry)
     return app
 

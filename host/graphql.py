@@ -1,0 +1,381 @@
+"""GraphQL at `/graphql`: one schema merged from every plugin's SDL, same auth as REST.
+
+`install(app)` checks the plugins' SDL at once (a plugin whose fragment does not build is skipped
+with the reason before anything is mounted) and builds the final schema at start-up, after plugin
+set-up, from the plugins that survived. Requests: `POST /graphql` with `{query, variables,
+operationName}` or `GET /graphql?query=...` (queries only); a browser's GET gets a small query page.
+
+Resolvers are `async def resolve(parent, info, **args)`; `info.context` is a `GraphQLContext`
+(identity, tenant, request id, per-request batch loaders). A resolver raising `Problem` (or
+`require_roles` failing) becomes a GraphQL error with `extensions.code`; never a traceback.
+Each Mutation field runs in its own `unit_of_work()`: bus events go out after its commit.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import ASTValidationRule
+
+from host.auth import Identity, unauthenticated
+from host.auth import require_roles as _require_roles
+from host.context import current_context
+from host.dataloader import BatchFn, DataLoader
+from host.db import unit_of_work
+from host.graphql_schema import Fragment, MergeFailure, build_merged_schema, depth_rule
+from host.keys import AUTH, BUS, HEALTH, REGISTRY, SETTINGS
+from host.loader import PluginRegistry
+from host.pipeline import to_problem
+from host.problems import Problem
+from host.web import read_body
+
+__all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "install", "require_roles")
+
+log = logging.getLogger("plughost.graphql")
+PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
+PAGE_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass
+class GraphQLState:
+    """What the app holds for GraphQL; `schema` is set once at start-up (a mutable holder)."""
+
+    schema: GraphQLSchema | None = None
+    rules: tuple[type[ASTValidationRule], ...] = ()
+    max_tokens: int = 5000
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Plugins skipped because their GraphQL part does not fit, with the reason."""
+
+
+GRAPHQL = web.AppKey("graphql", GraphQLState)
+
+
+@dataclass
+class GraphQLContext:
+    """`info.context` in every resolver: who calls, for which tenant, and per-request loaders."""
+
+    app: web.Application
+    identity: Identity
+    tenant: str
+    request_id: str
+    request: web.Request | None = None
+    loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(
+        self, batch_fn: BatchFn[Any, Any], key: Hashable | None = None
+    ) -> DataLoader[Any, Any]:
+        """The request's DataLoader for `batch_fn` (created on first use, shared by all fields)."""
+        key = batch_fn if key is None else key
+        existing = self.loaders.get(key)
+        if existing is None:
+            existing = self.loaders[key] = DataLoader(batch_fn)
+        return existing
+
+    async def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        """Publish on the bus; inside a mutation it is delivered after that field commits."""
+        await self.app[BUS].publish(topic, payload)
+
+
+def require_roles(info: GraphQLResolveInfo, *roles: str) -> Identity:
+    """In a resolver: the caller's identity, or a FORBIDDEN error when it holds none of `roles`."""
+    context: GraphQLContext = info.context
+    _require_roles(context.identity, roles)
+    return context.identity
+
+
+# errors ---------------------------------------------------------------------------------------
+def _code(problem: Problem) -> str:
+    return problem.type.rsplit("/", 1)[-1].upper().replace("-", "_")
+
+
+def format_error(error: GraphQLError, default_code: str) -> dict[str, Any]:
+    """A GraphQL error as the client sees it: message, locations, path, extensions.code."""
+    out: dict[str, Any] = dict(error.formatted)
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        extensions.setdefault("code", default_code)
+    else:
+        problem = to_problem(original)
+        if problem.status >= 500 and not isinstance(original, Problem):
+            log.error("resolver failed", exc_info=original, extra={"path": error.path})
+        out["message"] = problem.detail
+        extensions = {"code": _code(problem), "status": problem.status, **problem.extra}
+    out["extensions"] = extensions
+    return out
+
+
+def _errors_response(errors: list[GraphQLError], code: str, status: int = 400) -> web.Response:
+    body = {"errors": [format_error(e, code) for e in errors]}
+    return web.json_response(body, status=status)
+
+
+# execution ------------------------------------------------------------------------------------
+async def run_query(
+    app: web.Application,
+    *,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: GraphQLContext,
+    allow_mutation: bool = True,
+) -> web.Response:
+    """Parse (token limit), validate (depth limit), execute; answer like the GraphQL-over-HTTP spec."""
+    state = app[GRAPHQL]
+    if state.schema is None:
+        raise Problem(503, "The GraphQL schema is not ready")
+    try:
+        document = parse(query, max_lexical_tokens=state.max_tokens)
+    except GraphQLError as exc:
+        code = "QUERY_TOO_LARGE" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
+        return _errors_response([exc], code)
+    errors = validate(state.schema, document, rules=state.rules)
+    if errors:
+        return _errors_response(errors, "GRAPHQL_VALIDATION_FAILED")
+    operation = get_operation_ast(document, operation_name)
+    if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+        raise Problem(400, "Subscriptions are not served over HTTP")
+    if (
+        operation is not None
+        and operation.operation is OperationType.MUTATION
+        and not allow_mutation
+    ):
+        raise Problem(405, "Mutations must be sent with POST", headers={"Allow": "POST"})
+    result = execute(
+        state.schema,
+        document,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=field_resolver,
+    )
+    if inspect.isawaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
+    errors = list(result.errors or [])
+    if result.data is None and errors and all(e.path is None for e in errors):
+        # nothing ran: bad variables or operation name
+        return _errors_response(errors, "BAD_USER_INPUT")
+    body: dict[str, Any] = {"data": result.data}
+    if errors:
+        body["errors"] = [format_error(e, "INTERNAL_SERVER_ERROR") for e in errors]
+    return web.json_response(body)
+
+
+def _in_unit_of_work(resolver: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(resolver)
+    async def in_transaction(parent: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        async with unit_of_work():
+            result = resolver(parent, info, **args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+    return in_transaction
+
+
+def merge_plugins(registry: PluginRegistry, state: GraphQLState) -> GraphQLSchema:
+    """The schema of the loaded plugins; a plugin whose part does not fit is skipped (with the
+    plugins that require it), and the rest are tried again."""
+    while True:
+        fragments = [
+            Fragment(p.name, p.graphql.sdl, p.graphql.resolvers)
+            for p in registry.loaded
+            if p.graphql is not None
+        ]
+        try:
+            schema = build_merged_schema(fragments, _in_unit_of_work)
+        except MergeFailure as failure:
+            state.skipped[failure.owner] = failure.reason
+            registry.skip_with_dependents(failure.owner, failure.reason)
+            continue
+        schema.query_type.fields["viewer"].resolve = _viewer  # type: ignore[union-attr]
+        return schema
+
+
+def _viewer(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    context: GraphQLContext = info.context
+    identity = context.identity
+    return {
+        "subject": identity.subject,
+        "roles": sorted(identity.roles),
+        "kind": identity.kind,
+        "tenant": context.tenant,
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def snake_case(name: str) -> str:
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_MISSING = object()
+
+
+def field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    """graphql-core's default (dict key or attribute) with a snake_case fallback, so that
+    `displayName` reads a model's `display_name` without a resolver of its own."""
+    name = info.field_name
+    if isinstance(source, Mapping):
+        value = source.get(name, _MISSING)
+        if value is _MISSING:
+            value = source.get(snake_case(name))
+    else:
+        value = getattr(source, name, _MISSING)
+        if value is _MISSING:
+            value = getattr(source, snake_case(name), None)
+    if callable(value):
+        return value(info, **args)
+    return value
+
+
+# HTTP -----------------------------------------------------------------------------------------
+async def _context(request: web.Request) -> GraphQLContext:
+    identity = await request.app[AUTH].identify(request.headers)
+    if identity is None:
+        raise unauthenticated()
+    ctx = current_context()
+    assert ctx is not None  # set by context_middleware
+    return GraphQLContext(
+        app=request.app,
+        identity=identity,
+        tenant=ctx.tenant,
+        request_id=ctx.request_id,
+        request=request,
+    )
+
+
+def _wants_page(request: web.Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "") and "query" not in request.query
+
+
+async def graphql_get(request: web.Request) -> web.StreamResponse:
+    """A query in the URL; a browser without one gets the query page (public, holds no data)."""
+    if _wants_page(request):
+        return web.Response(
+            body=request.app[GRAPHIQL_PAGE],
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"},
+        )
+    context = await _context(request)
+    query = request.query.get("query", "")
+    if not query.strip():
+        raise Problem(400, "The query parameter `query` is required", slug="graphql-request")
+    variables: Any = None
+    if request.query.get("variables"):
+        try:
+            variables = json.loads(request.query["variables"])
+        except json.JSONDecodeError as exc:
+            raise Problem(
+                400, f"`variables` is not valid JSON: {exc.msg}", slug="malformed-json"
+            ) from None
+    return await run_query(
+        request.app,
+        query=query,
+        variables=_variables(variables),
+        operation_name=request.query.get("operationName") or None,
+        context=context,
+        allow_mutation=False,
+    )
+
+
+async def graphql_post(request: web.Request) -> web.StreamResponse:
+    context = await _context(request)
+    content_type = request.content_type
+    if request.body_exists and content_type not in ("application/json", "application/octet-stream"):
+        raise Problem(415, f"Content-Type {content_type!r} is not supported; send application/json")
+    body = await read_body(request, request.app[SETTINGS].max_body_bytes)
+    try:
+        payload = json.loads(body)
+    except UnicodeDecodeError:
+        raise Problem(400, "The request body is not valid UTF-8", slug="malformed-json") from None
+    except json.JSONDecodeError as exc:
+        raise Problem(
+            400,
+            f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            slug="malformed-json",
+        ) from None
+    if not isinstance(payload, dict):
+        raise Problem(400, "The body must be a JSON object {query, variables, operationName}")
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise Problem(400, "`query` must be a non-empty string", slug="graphql-request")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise Problem(400, "`operationName` must be a string or null", slug="graphql-request")
+    return await run_query(
+        request.app,
+        query=query,
+        variables=_variables(payload.get("variables")),
+        operation_name=operation_name or None,
+        context=context,
+    )
+
+
+def _variables(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Problem(400, "`variables` must be a JSON object or null", slug="graphql-request")
+    return value
+
+
+GRAPHIQL_PAGE = web.AppKey("graphiql_page", bytes)
+
+
+async def _schema_at_startup(app: web.Application) -> AsyncIterator[None]:
+    """Runs after plugin set-up: the final schema holds only the plugins still loaded."""
+    state = app[GRAPHQL]
+    state.schema = merge_plugins(app[REGISTRY], state)
+    yield
+
+
+def install(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    state = GraphQLState(
+        rules=(*specified_rules, depth_rule(settings.graphql_max_depth)),
+        max_tokens=settings.graphql_max_tokens,
+    )
+    app[GRAPHQL] = state
+    # check the SDL now, so that a plugin skipped for it never gets its routes or handlers mounted
+    merge_plugins(app[REGISTRY], state)
+    app[GRAPHIQL_PAGE] = PAGE.read_bytes()
+    app.cleanup_ctx.append(_schema_at_startup)
+    app.router.add_get("/graphql", graphql_get, allow_head=False)
+    app.router.add_post("/graphql", graphql_post)
+
+    async def health() -> dict[str, Any]:
+        schema = state.schema
+        return {
+            "status": "ok" if schema is not None else "starting",
+            "types": len(schema.type_map) if schema is not None else 0,
+            "skipped": dict(state.skipped),
+        }
+
+    app[HEALTH]["graphql"] = health

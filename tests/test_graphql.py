@@ -1,0 +1,225 @@
+"""GraphQL at /graphql: merged plugin schema, auth, limits, batch loading, broken SDL skipped."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import login
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "graphql_plugins"
+Headers = dict[str, str]
+
+
+async def gql(
+    client: TestClient, query: str, headers: Headers, variables: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    resp = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    return resp.status, await resp.json()
+
+
+@pytest.fixture
+async def probe(make_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
+    """A server with only the GraphQL test plugins (one good, three broken): no database tables."""
+    return await make_client(plugins_dir=FIXTURES)
+
+
+@pytest.fixture
+async def probe_admin(probe: TestClient) -> Headers:
+    return {"Authorization": f"Bearer {await login(probe)}"}
+
+
+# schema merging and broken plugins -------------------------------------------------------------
+async def test_broken_sdl_is_skipped_with_reason_others_work(
+    probe: TestClient, probe_admin: Headers
+) -> None:
+    health = await (await probe.get("/healthz")).json()
+    skipped = {p["name"]: p["reason"] for p in health["plugins"]["skipped"]}
+    assert "GraphQL SDL does not build" in skipped["gql_bad_syntax"]
+    assert "Syntax Error" in skipped["gql_bad_syntax"]
+    assert "NoSuchType" in skipped["gql_unknown_type"]
+    assert "gql_unknown_type" in skipped["gql_needs_bad"]  # skipped as its dependent
+    assert set(health["graphql"]["skipped"]) == {"gql_bad_syntax", "gql_unknown_type"}
+    loaded = {p["name"] for p in health["plugins"]["loaded"]}
+    assert "gql_probe" in loaded
+
+    status, body = await gql(probe, '{ probeFail(kind: "ok") }', probe_admin)
+    assert status == 200
+    assert body == {"data": {"probeFail": "ok default admin"}}
+    status, body = await gql(probe, "{ needsBad }", probe_admin)
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_introspection_works(probe: TestClient, probe_admin: Headers) -> None:
+    status, body = await gql(
+        probe,
+        '{ __schema { queryType { name } types { name } } __type(name: "ProbeItem") '
+        "{ fields { name } } }",
+        probe_admin,
+    )
+    assert status == 200, body
+    names = {t["name"] for t in body["data"]["__schema"]["types"]}
+    assert {"Query", "ProbeItem", "Viewer", "Date"} <= names
+    assert "Broken" not in names
+    fields = {f["name"] for f in body["data"]["__type"]["fields"]}
+    assert fields == {"id", "children", "secret", "createdOn"}
+
+
+# batch loading -------------------------------------------------------------------------------------
+async def test_list_field_loads_in_one_batch(probe: TestClient, probe_admin: Headers) -> None:
+    calls: list[list[int]] = sys.modules["gql_probe"].BATCH_CALLS
+    calls.clear()
+    status, body = await gql(
+        probe, "{ probeItems(count: 20) { id children { id parentId } } }", probe_admin
+    )
+    assert status == 200, body
+    items = body["data"]["probeItems"]
+    assert len(items) == 20
+    assert items[3]["children"] == [{"id": "40", "parentId": "4"}, {"id": "41", "parentId": "4"}]
+    assert calls == [list(range(1, 21))]  # one batch with every key, not 20 calls
+
+
+# auth and roles ------------------------------------------------------------------------------------
+async def test_no_identity_is_401_problem(probe: TestClient) -> None:
+    resp = await probe.post("/graphql", json={"query": "{ viewer { subject } }"})
+    assert resp.status == 401
+    assert resp.content_type == "application/problem+json"
+    assert "WWW-Authenticate" in resp.headers
+    resp = await probe.get("/graphql", params={"query": "{ viewer { subject } }"})
+    assert resp.status == 401
+
+
+async def test_field_role_error_is_graphql_error(probe: TestClient, probe_admin: Headers) -> None:
+    from host.users import add_user
+
+    await add_user("reader", "reader-password-1", ["clients:read"])
+    reader = {"Authorization": f"Bearer {await login(probe, 'reader', 'reader-password-1')}"}
+    status, body = await gql(probe, "{ probeItems(count: 2) { id secret } }", reader)
+    assert status == 200
+    assert body["data"]["probeItems"] == [{"id": "1", "secret": None}, {"id": "2", "secret": None}]
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["path"] == ["probeItems", 0, "secret"]
+    assert "probe:secret" in error["message"]
+    status, body = await gql(probe, "{ probeItems(count: 1) { secret } }", probe_admin)
+    assert body == {"data": {"probeItems": [{"secret": "secret-1"}]}}
+
+
+async def test_resolver_errors_are_mapped_never_leaked(
+    probe: TestClient, probe_admin: Headers
+) -> None:
+    status, body = await gql(
+        probe,
+        '{ a: probeFail(kind: "problem") b: probeFail(kind: "crash") c: probeFail(kind: "x") }',
+        probe_admin,
+    )
+    assert status == 200
+    assert body["data"] == {"a": None, "b": None, "c": "ok default admin"}
+    errors = {e["path"][0]: e for e in body["errors"]}
+    assert errors["a"]["extensions"] == {"code": "NOT_FOUND", "status": 404}
+    assert errors["a"]["message"] == "No probe with that name"
+    assert errors["b"]["extensions"]["code"] == "INTERNAL_ERROR"
+    assert "internal detail" not in str(body)
+    assert "Traceback" not in str(body)
+
+
+async def test_context_has_tenant_and_identity(probe: TestClient, probe_admin: Headers) -> None:
+    status, body = await gql(
+        probe,
+        "{ viewer { subject roles kind tenant } }",
+        {**probe_admin, "X-Tenant": "acme"},
+    )
+    assert status == 200
+    assert body["data"]["viewer"] == {
+        "subject": "admin",
+        "roles": ["admin"],
+        "kind": "user",
+        "tenant": "acme",
+    }
+
+
+# limits ------------------------------------------------------------------------------------------
+async def test_depth_limit(make_client: Callable[..., Awaitable[TestClient]]) -> None:
+    client = await make_client(plugins_dir=FIXTURES, graphql_max_depth=3)
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    ok = "{ probeNode { next { value } } }"  # depth 3
+    status, body = await gql(client, ok, headers)
+    assert status == 200, body
+    deep = "query Deep { probeNode { next { next { value } } } }"  # depth 4
+    status, body = await gql(client, deep, headers)
+    assert status == 400
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+    assert body["errors"][0]["message"] == "Query depth 4 exceeds the maximum of 3"
+    # a fragment does not hide the depth
+    sneaky = "{ probeNode { ...N } } fragment N on ProbeNode { next { next { value } } }"
+    status, body = await gql(client, sneaky, headers)
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+
+
+async def test_token_limit(make_client: Callable[..., Awaitable[TestClient]]) -> None:
+    client = await make_client(plugins_dir=FIXTURES, graphql_max_tokens=30)
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    status, _ = await gql(client, "{ viewer { subject } }", headers)
+    assert status == 200
+    many = "{ " + " ".join(f"a{i}: viewer {{ subject }}" for i in range(20)) + " }"
+    status, body = await gql(client, many, headers)
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_LARGE"
+    assert "more than 30 tokens" in body["errors"][0]["message"]
+
+
+# HTTP ------------------------------------------------------------------------------------------
+async def test_page_served_as_html(probe: TestClient) -> None:
+    resp = await probe.get("/graphql", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert resp.status == 200
+    assert resp.content_type == "text/html"
+    text = await resp.text()
+    assert "<textarea" in text
+    assert "https://" not in text  # no CDN: works offline
+
+
+async def test_get_query_and_mutation_refused_on_get(
+    probe: TestClient, probe_admin: Headers
+) -> None:
+    resp = await probe.get(
+        "/graphql",
+        params={"query": "query($k: String!) { probeFail(kind: $k) }", "variables": '{"k": "x"}'},
+        headers=probe_admin,
+    )
+    assert resp.status == 200
+    assert await resp.json() == {"data": {"probeFail": "ok default admin"}}
+
+
+async def test_bad_requests_are_problems(probe: TestClient, probe_admin: Headers) -> None:
+    json_headers = {**probe_admin, "Content-Type": "application/json"}
+    resp = await probe.post("/graphql", data=b'{"query": ', headers=json_headers)
+    assert resp.status == 400
+    assert resp.content_type == "application/problem+json"
+    assert "Malformed JSON" in (await resp.json())["detail"]
+    resp = await probe.post("/graphql", json={"variables": {}}, headers=probe_admin)
+    assert resp.status == 400
+    resp = await probe.post(
+        "/graphql", json={"query": "{ viewer { subject } }", "variables": [1]}, headers=probe_admin
+    )
+    assert resp.status == 400
+    resp = await probe.post("/graphql", data=io.BytesIO(b"x" * (2 << 20)), headers=json_headers)
+    assert resp.status == 413
+    status, body = await gql(probe, "{ viewer { ", probe_admin)
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    status, body = await gql(
+        probe, "query($n: Int!) { probeItems(count: $n) { id } }", probe_admin, {"n": "many"}
+    )
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
