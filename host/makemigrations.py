@@ -224,3 +224,43 @@ async def _generate(
         return text, changed
     finally:
         await Tortoise.close_connections()
+
+
+OFFLINE_URLS = {"sqlite": "sqlite://:memory:", "postgres": "postgres://offline@127.0.0.1:9/offline"}
+
+
+async def write_initial_offline(target: Plugin) -> list[Path]:
+    """Write a plugin's first migration for every dialect without any database server.
+
+    Tortoise opens connections lazily and the schema generator needs none, so the CREATE TABLE
+    SQL can be rendered for PostgreSQL offline. Used by `plughost new-plugin` (a plugin without
+    requirements); `make_migrations` is the general path.
+    """
+    if not target.models_module or target.migrations_dir is None:
+        raise MigrationError(f"plugin {target.name!r} declares no models or has no package dir")
+    if any(migration_files(target.migrations_dir / d) for d in DIALECTS):
+        raise MigrationError(f"plugin {target.name!r} already has migrations")
+    filename = f"0_{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}_init.py"
+    texts: dict[str, str] = {}
+    for dialect in DIALECTS:
+        EXECUTOR_CACHE.clear()
+        await Tortoise.init(
+            config=tortoise_config(OFFLINE_URLS[dialect], [(target.name, [target.models_module])])
+        )
+        try:
+            client = Tortoise.get_connection(CONNECTION)
+            models = app_models(target.name)
+            texts[dialect] = Migrate.build_migration_file_text(
+                upgrade_sql=create_tables_sql(client, models, safe=True),
+                downgrade_sql=drop_tables_sql(client, models),
+                models_state=get_models_describe(target.name),
+            )
+        finally:
+            await Tortoise.close_connections()
+    written = []
+    for dialect, text in texts.items():
+        folder = target.migrations_dir / dialect
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / filename).write_text(text, encoding="utf-8")
+        written.append(folder / filename)
+    return written
