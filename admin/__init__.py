@@ -1,0 +1,54 @@
+"""The admin UI at /admin: server-rendered pages over the host's own REST API.
+
+`install(app)` mounts a sub-application on `/admin` with its own middleware (session, role check,
+CSRF, readable error pages). Pages read and act through the internal API in-process
+(`admin.client.call`), as the logged-in admin, so the UI gets exactly the API's rules and errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from admin.state import ADMIN, MAIN_APP, AdminState
+
+__all__ = ("ADMIN_DIR", "install")
+
+ADMIN_DIR = Path(__file__).resolve().parent
+
+
+def install(app: web.Application) -> None:
+    """Mount /admin on the host app (called from `host.app.create_app`)."""
+    from admin import auth, events, jobs, plugins, routes
+    from admin.render import error_middleware
+
+    sub = web.Application(
+        middlewares=[error_middleware, auth.session_middleware, auth.csrf_middleware]
+    )
+    sub[MAIN_APP] = app
+    sub[ADMIN] = AdminState()
+    env = aiohttp_jinja2.setup(
+        sub,
+        loader=jinja2.FileSystemLoader(str(ADMIN_DIR / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals["static"] = lambda name: f"/admin/static/{name}"
+    sub.router.add_static("/static", ADMIN_DIR / "static", name="static")
+    sub.router.add_get("/", _home)
+    for module in (auth, plugins, events, routes, jobs):
+        sub.router.add_routes(module.web_routes)
+    # "/admin" without the slash would not reach the sub-app: send it to the home page
+    app.router.add_get("/admin", _to_home)
+    app.add_subapp("/admin", sub)
+
+
+async def _to_home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/admin/")
+
+
+async def _home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/admin/routes")

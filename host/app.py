@@ -43,6 +43,12 @@ HOST_DIR = Path(__file__).resolve().parent
 
 HOST_APPS: tuple[Plugin, ...] = (
     Plugin(name="host", version="1", models="host.models", package_dir=HOST_DIR),
+    Plugin(
+        name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"
+    ),
+    Plugin(
+        name="host_admin", version="1", models="admin.models", package_dir=HOST_DIR.parent / "admin"
+    ),
 )
 """The host's own Tortoise apps (users; components add theirs, e.g. jobs), migrated first and like
 plugins: each has its models module and its own migrations folder."""
@@ -81,9 +87,18 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from host import openapi
 
     openapi.install(app)
+    from host import batch
+
+    batch.install(app)
+    from host import gateway
+
+    gateway.install(app)
     from host import graphql as graphql_endpoint
 
     graphql_endpoint.install(app)
+    import admin
+
+    admin.install(app)
     app.router.add_route("*", "/api/{tail:.*}", api_entry)
     return app
 

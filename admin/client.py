@@ -1,0 +1,84 @@
+"""The admin UI as a client of the REST API, in-process: one call through `Pipeline.handle`.
+
+Going through the pipeline (rather than calling the gateway or job code directly) means the UI gets
+the same role checks, validation, transactions and errors as any API client, as the logged-in admin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from admin.auth import current_user
+from admin.state import MAIN_APP
+from host.api import ApiRequest
+from host.context import context_from_headers, current_context
+from host.keys import PIPELINE
+from host.pipeline import response_json_bytes
+
+__all__ = ("ApiResult", "call")
+
+
+@dataclass
+class ApiResult:
+    status: int
+    headers: Mapping[str, str]
+    data: Any = None
+    text: str = ""
+    response: web.StreamResponse | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def detail(self) -> str:
+        """A problem's detail, or the body text, for showing to the user."""
+        if isinstance(self.data, dict):
+            return str(self.data.get("detail") or self.data.get("title") or self.text)
+        return self.text or f"HTTP {self.status}"
+
+
+async def call(
+    request: web.Request,
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, str] | None = None,
+    json_body: Any = None,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+) -> ApiResult:
+    """Call `/api/...` in-process as the admin signed in on `request`."""
+    app = request.app[MAIN_APP]
+    sent = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        sent.setdefault("Content-Type", "application/json")
+    ctx = current_context() or context_from_headers(request.headers)
+    api_request = ApiRequest.build(
+        method=method,
+        path=path,
+        query={k: v for k, v in (query or {}).items() if v not in ("", None)},
+        headers=sent,
+        body=body,
+        context=ctx,
+        identity=current_user(request).identity,
+        app=app,
+        origin="admin",
+    )
+    response = await app[PIPELINE].handle(api_request)
+    raw = response_json_bytes(response)
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else ""
+    data: Any = None
+    ctype = response.headers.get("Content-Type", "")
+    if "json" in ctype and text:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    return ApiResult(response.status, dict(response.headers), data, text, response)

@@ -1,0 +1,343 @@
+"""Jobs pages: list with filters, live progress (SSE), detail with failed items first, controls,
+and starting a plugin workflow. Reads and acts through the jobs API in-process (`/api/v1/jobs...`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from admin.client import call
+from admin.events import send_event, sse_response
+from admin.render import page
+from host.problems import Problem
+
+__all__ = ("chart_points", "job_view", "web_routes")
+
+web_routes = web.RouteTableDef()
+JOB_STATES = ("queued", "running", "paused", "cancelled", "completed", "failed")
+FINAL_STATES = frozenset({"cancelled", "completed", "failed"})
+ACTIONS = ("pause", "resume", "cancel", "retry")
+POLL_SECONDS = 0.5
+CHART_W, CHART_H = 480, 120
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def job_view(data: Any) -> dict[str, Any]:
+    """The fields the pages show, from the jobs API's representation of one job."""
+    d = data if isinstance(data, dict) else {}
+    counts_raw = d.get("counts") or d.get("items_by_state") or {}
+    counts = (
+        {str(k): _int(v) for k, v in counts_raw.items()} if isinstance(counts_raw, dict) else {}
+    )
+    total = _int(d.get("total")) or sum(counts.values())
+    finished = sum(counts.get(s, 0) for s in ("done", "failed", "cancelled"))
+    progress = _float(d.get("progress"))
+    if isinstance(d.get("progress"), dict):
+        progress = _float(d["progress"].get("percent"))
+    if progress is None:
+        progress = 100.0 * finished / total if total else 0.0
+    elif progress <= 1.0 and finished < total and not (progress == 1.0 and total == 0):
+        progress = progress * 100.0
+    throughput = d.get("throughput")
+    rate = _float(
+        throughput.get("items_per_second") if isinstance(throughput, dict) else throughput
+    )
+    return {
+        "id": d.get("id", d.get("jobId", "")),
+        "name": str(d.get("name") or d.get("workflow") or ""),
+        "kind": str(d.get("kind", "")),
+        "state": str(d.get("state", "unknown")),
+        "submitter": str(d.get("submitter") or d.get("owner") or ""),
+        "total": total,
+        "done": counts.get("done", 0),
+        "failed": counts.get("failed", 0),
+        "running": counts.get("running", 0),
+        "queued": counts.get("queued", 0) + counts.get("waiting", 0),
+        "counts": counts,
+        "progress": round(min(max(progress, 0.0), 100.0), 1),
+        "rate": round(rate, 2) if rate is not None else None,
+        "created_at": str(d.get("created_at") or d.get("createdAt") or ""),
+        "started_at": str(d.get("started_at") or ""),
+        "finished_at": str(d.get("finished_at") or ""),
+        "error": str(d.get("error") or ""),
+        "final": str(d.get("state", "")) in FINAL_STATES,
+    }
+
+
+def _list_items(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in ("items", "jobs", "pageItems", "results", "workflows", "runs"):
+            if isinstance(data.get(key), list):
+                return list(data[key])
+    return []
+
+
+def chart_points(rates: list[float], width: int = CHART_W, height: int = CHART_H) -> str:
+    """SVG polyline points for a throughput series (same scale as admin.js draws live)."""
+    if not rates:
+        return ""
+    top = max([*rates, 1.0])
+    n = max(len(rates) - 1, 1)
+    return " ".join(
+        f"{i * (width - 10) / n + 5:.1f},{height - 15 - r / top * (height - 25):.1f}"
+        for i, r in enumerate(rates)
+    )
+
+
+def _filters(request: web.Request) -> dict[str, str]:
+    q = request.query
+    return {k: q.get(k, "").strip() for k in ("state", "kind", "submitter") if q.get(k, "").strip()}
+
+
+async def _jobs(request: web.Request, filters: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
+    result = await call(request, "GET", "/api/v1/jobs", query={**filters, "limit": "100"})
+    if not result.ok:
+        return [], result.detail
+    return [job_view(j) for j in _list_items(result.data)], ""
+
+
+@web_routes.get("/jobs")
+async def jobs_list(request: web.Request) -> web.StreamResponse:
+    filters = _filters(request)
+    jobs, unavailable = await _jobs(request, filters)
+    return page(
+        request,
+        "jobs_list.html",
+        {
+            "jobs": jobs,
+            "filters": filters,
+            "states": JOB_STATES,
+            "unavailable": unavailable,
+            "stream": "/admin/jobs/stream?" + urlencode(filters),
+        },
+    )
+
+
+@web_routes.get("/jobs/stream")
+async def jobs_stream(request: web.Request) -> web.StreamResponse:
+    """The filtered job list, sent again whenever it changes (SSE)."""
+    filters = _filters(request)
+    response = await sse_response(request)
+    last = ""
+    try:
+        while True:
+            jobs, _ = await _jobs(request, filters)
+            body = json.dumps(jobs, default=str)
+            if body != last:
+                await send_event(response, jobs, "jobs")
+                last = body
+            else:
+                await response.write(b": keep-alive\n\n")
+            await asyncio.sleep(POLL_SECONDS * 2)
+    except ConnectionResetError:
+        pass
+    return response
+
+
+async def _job(request: web.Request, job_id: str) -> dict[str, Any]:
+    result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}")
+    if not result.ok:
+        raise Problem(result.status, result.detail)
+    return job_view(result.data)
+
+
+def _item_view(item: Any) -> dict[str, Any]:
+    d = item if isinstance(item, dict) else {}
+    request = d.get("request") if isinstance(d.get("request"), dict) else {}
+    error = d.get("error")
+    if isinstance(error, dict | list):
+        error = json.dumps(error)
+    return {
+        "seq": d.get("seq", d.get("id", "")),
+        "ref": str(d.get("ref") or d.get("requestId") or ""),
+        "state": str(d.get("state", "")),
+        "attempts": _int(d.get("attempts")),
+        "status": d.get("status") or "",
+        "request": f"{request.get('method', '')} {request.get('relativeUrl', request.get('path', ''))}".strip(),
+        "error": str(error or ""),
+    }
+
+
+async def _items(request: web.Request, job_id: str, state: str | None) -> list[dict[str, Any]]:
+    query = {"limit": "50"} | ({"state": state} if state else {})
+    result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}/items", query=query)
+    return [_item_view(i) for i in _list_items(result.data)] if result.ok else []
+
+
+@web_routes.get("/jobs/{id}")
+async def job_detail(request: web.Request) -> web.StreamResponse:
+    job_id = request.match_info["id"]
+    job = await _job(request, job_id)
+    failed = await _items(request, job_id, "failed")
+    others = [i for i in await _items(request, job_id, None) if i["state"] != "failed"]
+    rates = [job["rate"]] * 2 if job["rate"] is not None else []
+    return page(
+        request,
+        "job_detail.html",
+        {
+            "job": job,
+            "failed": failed,
+            "others": others,
+            "flash": request.query.get("flash", ""),
+            "chart_w": CHART_W,
+            "chart_h": CHART_H,
+            "points": chart_points(rates),
+        },
+    )
+
+
+@web_routes.get("/jobs/{id}/stream")
+async def job_stream(request: web.Request) -> web.StreamResponse:
+    """One job's progress (SSE): state, counts, progress and a measured items/s, until it ends."""
+    job_id = request.match_info["id"]
+    response = await sse_response(request)
+    last_done: int | None = None
+    last_at = time.monotonic()
+    try:
+        while True:
+            try:
+                job = await _job(request, job_id)
+            except Problem as exc:
+                await send_event(response, {"error": exc.detail}, "error")
+                break
+            now = time.monotonic()
+            finished = job["done"] + job["failed"]
+            if job["rate"] is None or last_done is not None:
+                measured = (
+                    (finished - last_done) / (now - last_at) if last_done is not None else 0.0
+                )
+                job["rate"] = round(max(measured, 0.0), 2)
+            last_done, last_at = finished, now
+            await send_event(response, job, "job")
+            if job["final"]:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+    except ConnectionResetError:
+        pass
+    return response
+
+
+@web_routes.post("/jobs/{id}/{action}")
+async def job_action(request: web.Request) -> web.StreamResponse:
+    job_id, action = request.match_info["id"], request.match_info["action"]
+    if action not in ACTIONS:
+        raise Problem(404, f"Unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    result = await call(request, "POST", f"/api/v1/jobs/{quote(job_id, safe='')}/{action}")
+    if not result.ok:
+        raise Problem(result.status, f"Could not {action} job {job_id}: {result.detail}")
+    raise web.HTTPSeeOther(f"/admin/jobs/{quote(job_id)}?flash={action}")
+
+
+# workflows -----------------------------------------------------------------------------------
+def workflow_view(data: Any) -> dict[str, Any]:
+    d = data if isinstance(data, dict) else {}
+    params = d.get("params") or d.get("parameters") or {}
+    fields = []
+    if isinstance(params, dict):
+        # a JSON-Schema-like {"properties": {...}} or a plain {name: spec|default}
+        props = params.get("properties") if isinstance(params.get("properties"), dict) else params
+        for name, spec in props.items():
+            spec_d = spec if isinstance(spec, dict) else {"default": spec}
+            default = spec_d.get("default", "")
+            fields.append(
+                {
+                    "name": str(name),
+                    "type": str(
+                        spec_d.get("type", type(default).__name__ if default != "" else "string")
+                    ),
+                    "default": "" if default is None else default,
+                    "description": str(spec_d.get("description", "")),
+                }
+            )
+    return {
+        "name": str(d.get("name", "")),
+        "plugin": str(d.get("plugin", "")),
+        "description": str(d.get("description", "")),
+        "schedule": str(d.get("schedule") or ""),
+        "fields": fields,
+    }
+
+
+def coerce_params(fields: list[dict[str, Any]], form: Any) -> dict[str, Any]:
+    """Form text to typed parameters, by the declared type; 422 naming the field when it fails."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        raw = str(form.get(f"param.{f['name']}", "")).strip()
+        if raw == "":
+            continue
+        kind = f["type"]
+        try:
+            if kind in ("integer", "int"):
+                out[f["name"]] = int(raw)
+            elif kind in ("number", "float"):
+                out[f["name"]] = float(raw)
+            elif kind in ("boolean", "bool"):
+                out[f["name"]] = raw.lower() in ("1", "true", "yes", "on")
+            elif kind in ("object", "array", "dict", "list"):
+                out[f["name"]] = json.loads(raw)
+            else:
+                out[f["name"]] = raw
+        except ValueError:
+            raise Problem(422, f"Parameter {f['name']!r} must be a {kind}; got {raw!r}") from None
+    return out
+
+
+async def _workflows(request: web.Request) -> tuple[list[dict[str, Any]], str]:
+    result = await call(request, "GET", "/api/v1/workflows")
+    if not result.ok:
+        return [], result.detail
+    return [workflow_view(w) for w in _list_items(result.data)], ""
+
+
+@web_routes.get("/workflows")
+async def workflows_page(request: web.Request) -> web.StreamResponse:
+    workflows, unavailable = await _workflows(request)
+    return page(request, "workflows.html", {"workflows": workflows, "unavailable": unavailable})
+
+
+@web_routes.post("/workflows/{name}")
+async def workflow_start(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    workflows, _ = await _workflows(request)
+    workflow = next((w for w in workflows if w["name"] == name), None)
+    if workflow is None:
+        raise Problem(404, f"There is no workflow named {name!r}")
+    form = await request.post()
+    params = coerce_params(workflow["fields"], form)
+    result = await call(
+        request,
+        "POST",
+        f"/api/v1/workflows/{quote(name, safe='')}/runs",
+        json_body={"params": params},
+    )
+    if not result.ok:
+        raise Problem(result.status, f"The workflow {name!r} did not start: {result.detail}")
+    data = result.data if isinstance(result.data, dict) else {}
+    job_id = data.get("id") or data.get("jobId") or data.get("job_id")
+    location = result.headers.get("Location", "")
+    if not job_id and location:
+        job_id = location.rstrip("/").rsplit("/", 1)[-1]
+    if not job_id:
+        raise web.HTTPSeeOther("/admin/jobs")
+    raise web.HTTPSeeOther(f"/admin/jobs/{quote(str(job_id))}?flash=started")

@@ -1,0 +1,108 @@
+"""Plugins page: loaded and skipped plugins, versions, and what each one contributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from admin.render import page
+from admin.state import MAIN_APP
+from host.keys import BUS, PIPELINE, REGISTRY
+
+__all__ = ("web_routes",)
+
+web_routes = web.RouteTableDef()
+
+
+@dataclass
+class Contribution:
+    name: str
+    version: str
+    status: str
+    source: str
+    reason: str = ""
+    requires: list[str] = field(default_factory=list)
+    description: str = ""
+    routes: list[str] = field(default_factory=list)
+    handlers: list[str] = field(default_factory=list)
+    graphql_types: list[str] = field(default_factory=list)
+    workflows: list[str] = field(default_factory=list)
+    models: str = ""
+
+
+def graphql_types(sdl: str) -> list[str]:
+    """Type names an SDL fragment defines or extends (a light scan; the SDL is parsed elsewhere)."""
+    import re
+
+    found = re.findall(
+        r"\b(?:extend\s+)?(type|input|enum|interface|union|scalar)\s+([A-Za-z_]\w*)", sdl
+    )
+    names: list[str] = []
+    for _, name in found:
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def contributions(app: web.Application) -> list[Contribution]:
+    registry, pipeline, bus = app[REGISTRY], app[PIPELINE], app[BUS]
+    out: list[Contribution] = []
+    for rec in registry.records:
+        plugin = rec.plugin
+        item = Contribution(
+            name=rec.name,
+            version=rec.version,
+            status=rec.status,
+            source=rec.source,
+            reason=rec.reason,
+        )
+        if plugin is not None:
+            item.requires = list(plugin.requires)
+            item.description = plugin.description
+            item.models = plugin.models_module or ""
+            item.workflows = [w.name for w in plugin.workflows]
+            if plugin.graphql is not None:
+                item.graphql_types = graphql_types(plugin.graphql.sdl)
+        item.routes = sorted(
+            f"{r.method} {r.full_path}" for r in pipeline.routes if r.plugin == rec.name
+        )
+        item.handlers = sorted(
+            f"{s.pattern} → {getattr(s.handler, '__qualname__', repr(s.handler))}"
+            for s in bus.subscriptions()
+            if s.owner == rec.name
+        )
+        out.append(item)
+    return out
+
+
+def migration_status(app: web.Application) -> Any:
+    """Applied/pending migrations when the host exposes them (`host.migrate.migration_status`)."""
+    from host import migrate
+
+    return getattr(migrate, "migration_status", None)
+
+
+@web_routes.get("/plugins")
+async def plugins_page(request: web.Request) -> web.StreamResponse:
+    app = request.app[MAIN_APP]
+    status_fn = migration_status(app)
+    migrations: Any = None
+    if status_fn is not None:
+        try:
+            migrations = await status_fn(app)
+        except Exception as exc:  # a status page must still render when this fails
+            migrations = {"error": repr(exc)}
+    host_routes = sorted(
+        f"{r.method} {r.full_path}" for r in app[PIPELINE].routes if r.plugin == "host"
+    )
+    return page(
+        request,
+        "plugins.html",
+        {
+            "plugins": contributions(app),
+            "host_routes": host_routes,
+            "migrations": migrations,
+        },
+    )
