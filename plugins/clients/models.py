@@ -27,7 +27,7 @@ class Office(Model):
 
 
 class Client(Model):
-    """A person served by the institution. Either first/last name or a full name (an entity)."""
+    """A person served by the institution: a first and a last name, or a full name (an entity)."""
 
     id = fields.IntField(primary_key=True)
     office: fields.ForeignKeyRelation[Office] = fields.ForeignKeyField(
