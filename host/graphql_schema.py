@@ -212,9 +212,12 @@ def _set_scalars(schema: GraphQLSchema) -> None:
     ):
         scalar = schema.get_type(name)
         if isinstance(scalar, GraphQLScalarType):
-            scalar.serialize = serialize  # type: ignore[method-assign]
-            scalar.parse_value = parse  # type: ignore[method-assign]
-            scalar.parse_literal = _literal(parse)  # type: ignore[method-assign]
+            # graphql-core 3.3 reads the coerce_* names; the older ones are set for older paths
+            literal = _literal(parse)
+            scalar.coerce_output_value = scalar.serialize = serialize  # type: ignore[method-assign]
+            scalar.coerce_input_value = scalar.parse_value = parse  # type: ignore[method-assign]
+            scalar.coerce_input_literal = literal
+            scalar.parse_literal = literal  # type: ignore[method-assign]
 
 
 def _literal(parse: Callable[[Any], Any]) -> Callable[..., Any]:

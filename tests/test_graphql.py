@@ -223,3 +223,102 @@ async def test_bad_requests_are_problems(probe: TestClient, probe_admin: Headers
     )
     assert status == 400
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# demo plugins --------------------------------------------------------------------------------
+CREATE = """
+mutation New($input: NewClientInput!) {
+  createClient(input: $input) { id displayName externalId active activationDate }
+}
+"""
+
+
+async def _create_clients(client: TestClient, headers: Headers, count: int) -> list[int]:
+    ids = []
+    for i in range(count):
+        status, body = await gql(
+            client,
+            CREATE,
+            headers,
+            {"input": {"firstname": "Ada", "lastname": f"Client{i}", "externalId": f"x-{i}"}},
+        )
+        assert status == 200 and "errors" not in body, body
+        ids.append(int(body["data"]["createClient"]["id"]))
+    return ids
+
+
+async def test_create_client_mutation_publishes_after_commit(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    from host.keys import BUS
+
+    status, body = await gql(
+        client,
+        CREATE,
+        admin_headers,
+        {
+            "input": {
+                "firstname": "Grace",
+                "lastname": "Hopper",
+                "externalId": "gh-1",
+                "active": True,
+                "activationDate": "2026-01-15",
+            }
+        },
+    )
+    assert status == 200, body
+    created = body["data"]["createClient"]
+    assert created["displayName"] == "Grace Hopper"
+    assert created["activationDate"] == "2026-01-15"
+    assert created["active"] is True
+    bus = client.app[BUS]  # type: ignore[index]
+    await bus.join()
+    events = [e for e in bus.recent if e.topic == "clients.created"]
+    assert [e.payload["clientId"] for e in events] == [int(created["id"])]
+
+    # the same client over REST; a duplicate externalId is a GraphQL error and nothing is saved
+    resp = await client.get(f"/api/v1/clients/{created['id']}", headers=admin_headers)
+    assert (await resp.json())["displayName"] == "Grace Hopper"
+    status, body = await gql(
+        client,
+        CREATE,
+        admin_headers,
+        {"input": {"firstname": "G", "lastname": "H", "externalId": "gh-1"}},
+    )
+    assert status == 200
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "DUPLICATE_EXTERNAL_ID"
+    status, body = await gql(client, "{ clients(limit: 10) { id } }", admin_headers)
+    assert len(body["data"]["clients"]) == 1
+    assert len([e for e in bus.recent if e.topic == "clients.created"]) == 1
+
+
+async def test_mutation_not_allowed_on_get(client: TestClient, admin_headers: Headers) -> None:
+    resp = await client.get(
+        "/graphql",
+        params={"query": 'mutation { createClient(input: {fullname: "X"}) { id } }'},
+        headers=admin_headers,
+    )
+    assert resp.status == 405
+    assert resp.headers["Allow"] == "POST"
+    assert resp.content_type == "application/problem+json"
+
+
+async def test_client_queries_and_validation_errors(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    ids = await _create_clients(client, admin_headers, 3)
+    status, body = await gql(
+        client, "{ clients(offset: 1, limit: 1) { id lastname } }", admin_headers
+    )
+    assert body["data"]["clients"] == [{"id": str(ids[1]), "lastname": "Client1"}]
+    status, body = await gql(
+        client,
+        f'{{ a: client(id: "{ids[0]}") {{ displayName }} b: client(id: "999") {{ id }} }}',
+        admin_headers,
+    )
+    assert body == {"data": {"a": {"displayName": "Ada Client0"}, "b": None}}
+    status, body = await gql(client, CREATE, admin_headers, {"input": {"firstname": "Only"}})
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert error["extensions"]["errors"][0]["field"] == "lastname"

@@ -11,6 +11,7 @@ from aiohttp import web
 from host import Plugin
 
 from .api import v1, v2
+from .graphql import part as graphql_part
 from .models import Office
 
 
@@ -25,6 +26,7 @@ plugin = Plugin(
     version="0.2.0",
     models="clients.models",
     rest={"v1": v1, "v2": v2},
+    graphql=graphql_part,
     setup=setup,
     description="Clients and offices, Mifos/Fineract style",
 )

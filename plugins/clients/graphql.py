@@ -1,0 +1,143 @@
+"""The clients plugin's GraphQL part: the `Client` type, `client`/`clients` queries, `createClient`.
+
+Other plugins `extend type Client` with their own fields (loans, savingsAccounts). Field names are
+camelCase; the host's default resolver reads a model's snake_case attribute (`displayName` ->
+`display_name`), so only computed fields need a resolver here. `createClient` runs in its own
+transaction (the host wraps every Mutation field), so `clients.created` goes out after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from host import GraphQL, Problem
+from host.graphql import GraphQLContext, require_roles
+from host.mifos import field_problem
+
+from .api import check_dates, check_names, display_name, ensure_office, ensure_unique_external_id
+from .models import Client
+
+__all__ = ("part",)
+
+MAX_PAGE = 200
+
+SDL = """
+"A client (Mifos m_client): a person or an entity served by an office."
+type Client {
+  id: ID!
+  officeId: Int!
+  firstname: String
+  middlename: String
+  lastname: String
+  fullname: String
+  displayName: String!
+  externalId: String
+  mobileNo: String
+  active: Boolean!
+  activationDate: Date
+  submittedOnDate: Date
+}
+
+input NewClientInput {
+  officeId: Int = 1
+  firstname: String
+  middlename: String
+  lastname: String
+  "An entity's name; send it alone, without first/last names."
+  fullname: String
+  externalId: String
+  mobileNo: String
+  active: Boolean = false
+  activationDate: Date
+  submittedOnDate: Date
+  "Also open a savings account with this product (the savings plugin does, on the event)."
+  savingsProductId: Int
+}
+
+extend type Query {
+  "One client by id; null when there is none. Needs clients:read."
+  client(id: ID!): Client
+  "Clients by id, paged (limit at most 200). Needs clients:read."
+  clients(offset: Int = 0, limit: Int = 50): [Client!]!
+}
+
+extend type Mutation {
+  "Create a client (like POST /api/v1/clients); publishes clients.created. Needs clients:write."
+  createClient(input: NewClientInput!): Client!
+}
+"""
+
+READ = "clients:read"
+WRITE = "clients:write"
+
+
+def _int_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem(400, f"Client id must be a number, got {value!r}") from None
+
+
+async def resolve_client(_: Any, info: GraphQLResolveInfo, id: str) -> Client | None:
+    require_roles(info, READ)
+    return await Client.get_or_none(id=_int_id(id))
+
+
+async def resolve_clients(
+    _: Any, info: GraphQLResolveInfo, offset: int = 0, limit: int = 50
+) -> list[Client]:
+    require_roles(info, READ)
+    if offset < 0 or not 0 <= limit <= MAX_PAGE:
+        raise Problem(400, f"offset must be >= 0 and limit between 0 and {MAX_PAGE}")
+    return await Client.all().order_by("id").offset(offset).limit(limit)
+
+
+_COLUMNS = {
+    "officeId": "office_id",
+    "firstname": "firstname",
+    "middlename": "middlename",
+    "lastname": "lastname",
+    "fullname": "fullname",
+    "externalId": "external_id",
+    "mobileNo": "mobile_no",
+    "active": "active",
+    "activationDate": "activation_date",
+    "submittedOnDate": "submitted_on_date",
+}
+
+
+async def create_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Client:
+    """Same rules as the REST endpoint (names, dates, office, unique externalId)."""
+    require_roles(info, WRITE)
+    values = {name: input.get(name) for name in _COLUMNS}
+    values["active"] = bool(values["active"])
+    values["officeId"] = values["officeId"] or 1
+    today = dt.date.today()
+    values["submittedOnDate"] = values["submittedOnDate"] or values["activationDate"] or today
+    errors = check_names(values) or check_dates(values, today)
+    if errors:
+        raise field_problem(errors)
+    await ensure_office(values["officeId"])
+    await ensure_unique_external_id(values["externalId"])
+    client = await Client.create(
+        **{column: values[name] for name, column in _COLUMNS.items()},
+        display_name=display_name(values),
+    )
+    event: dict[str, Any] = {"clientId": client.id, "officeId": client.office_id}
+    if input.get("savingsProductId") is not None:
+        event["savingsProductId"] = input["savingsProductId"]
+    context: GraphQLContext = info.context
+    await context.publish("clients.created", event)
+    return client
+
+
+part = GraphQL(
+    SDL,
+    {
+        "Query": {"client": resolve_client, "clients": resolve_clients},
+        "Mutation": {"createClient": create_client},
+    },
+)

@@ -1,0 +1,92 @@
+"""The loans plugin's GraphQL part: the `Loan` type, `loan(id)`, and `Client.loans`.
+
+`extend type Client` adds a field to the clients plugin's type (this plugin requires `clients`).
+`Client.loans` is batch loaded: every client in a result asks the request's DataLoader for its
+loans, and one `client_id IN (...)` query answers them all (no N+1).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from host import GraphQL, Problem
+from host.graphql import GraphQLContext, require_roles
+
+from .models import Loan, LoanStatus
+
+__all__ = ("part",)
+
+SDL = """
+"A loan application or account (Mifos m_loan)."
+type Loan {
+  id: ID!
+  clientId: ID!
+  productId: Int!
+  externalId: String
+  loanType: String!
+  principal: Float!
+  numberOfRepayments: Int!
+  interestRatePerPeriod: Float!
+  "submitted, approved, active, withdrawn, rejected or closed"
+  status: String!
+  submittedOnDate: Date
+  expectedDisbursementDate: Date
+  note: String
+}
+
+extend type Client {
+  "The client's loans, oldest first. Needs loans:read."
+  loans: [Loan!]!
+}
+
+extend type Query {
+  "One loan by id; null when there is none. Needs loans:read."
+  loan(id: ID!): Loan
+}
+"""
+
+READ = "loans:read"
+STATUS_NAMES = {
+    value: name.lower() for name, value in vars(LoanStatus).items() if isinstance(value, int)
+}
+
+
+async def loans_by_client(client_ids: list[int]) -> list[list[Loan]]:
+    """The batch function: one query for every client asked for in this tick."""
+    grouped: dict[int, list[Loan]] = defaultdict(list)
+    for loan in await Loan.filter(client_id__in=client_ids).order_by("id"):
+        grouped[loan.client_id].append(loan)
+    return [grouped.get(client_id, []) for client_id in client_ids]
+
+
+async def resolve_client_loans(client: Any, info: GraphQLResolveInfo) -> list[Loan]:
+    require_roles(info, READ)
+    context: GraphQLContext = info.context
+    loans: list[Loan] = await context.loader(loans_by_client).load(client.id)
+    return loans
+
+
+async def resolve_loan(_: Any, info: GraphQLResolveInfo, id: str) -> Loan | None:
+    require_roles(info, READ)
+    try:
+        loan_id = int(id)
+    except ValueError:
+        raise Problem(400, f"Loan id must be a number, got {id!r}") from None
+    return await Loan.get_or_none(id=loan_id)
+
+
+def resolve_status(loan: Loan, _: GraphQLResolveInfo) -> str:
+    return STATUS_NAMES.get(loan.status, str(loan.status))
+
+
+part = GraphQL(
+    SDL,
+    {
+        "Client": {"loans": resolve_client_loans},
+        "Query": {"loan": resolve_loan},
+        "Loan": {"status": resolve_status},
+    },
+)

@@ -1,0 +1,88 @@
+"""The savings plugin's GraphQL part: `SavingsAccount`, `savingsAccount(id)`, `Client.savingsAccounts`.
+
+Like loans, `Client.savingsAccounts` is batch loaded through the request's DataLoader: one
+`client_id IN (...)` query however many clients the result holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from host import GraphQL, Problem
+from host.graphql import GraphQLContext, require_roles
+
+from .models import SavingsAccount, SavingsStatus
+
+__all__ = ("part",)
+
+SDL = """
+"A savings account (Mifos m_savings_account)."
+type SavingsAccount {
+  id: ID!
+  clientId: ID!
+  productId: Int!
+  externalId: String
+  balance: Float!
+  nominalAnnualInterestRate: Float!
+  "submitted, approved, active or closed"
+  status: String!
+  submittedOnDate: Date
+  activatedOnDate: Date
+}
+
+extend type Client {
+  "The client's savings accounts, oldest first. Needs savings:read."
+  savingsAccounts: [SavingsAccount!]!
+}
+
+extend type Query {
+  "One savings account by id; null when there is none. Needs savings:read."
+  savingsAccount(id: ID!): SavingsAccount
+}
+"""
+
+READ = "savings:read"
+STATUS_NAMES = {
+    value: name.lower() for name, value in vars(SavingsStatus).items() if isinstance(value, int)
+}
+
+
+async def accounts_by_client(client_ids: list[int]) -> list[list[SavingsAccount]]:
+    """The batch function: one query for every client asked for in this tick."""
+    grouped: dict[int, list[SavingsAccount]] = defaultdict(list)
+    for account in await SavingsAccount.filter(client_id__in=client_ids).order_by("id"):
+        grouped[account.client_id].append(account)
+    return [grouped.get(client_id, []) for client_id in client_ids]
+
+
+async def resolve_client_accounts(client: Any, info: GraphQLResolveInfo) -> list[SavingsAccount]:
+    require_roles(info, READ)
+    context: GraphQLContext = info.context
+    accounts: list[SavingsAccount] = await context.loader(accounts_by_client).load(client.id)
+    return accounts
+
+
+async def resolve_account(_: Any, info: GraphQLResolveInfo, id: str) -> SavingsAccount | None:
+    require_roles(info, READ)
+    try:
+        account_id = int(id)
+    except ValueError:
+        raise Problem(400, f"Savings account id must be a number, got {id!r}") from None
+    return await SavingsAccount.get_or_none(id=account_id)
+
+
+def resolve_status(account: SavingsAccount, _: GraphQLResolveInfo) -> str:
+    return STATUS_NAMES.get(account.status, str(account.status))
+
+
+part = GraphQL(
+    SDL,
+    {
+        "Client": {"savingsAccounts": resolve_client_accounts},
+        "Query": {"savingsAccount": resolve_account},
+        "SavingsAccount": {"status": resolve_status},
+    },
+)
