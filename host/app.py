@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -43,6 +44,7 @@ HOST_DIR = Path(__file__).resolve().parent
 
 HOST_APPS: tuple[Plugin, ...] = (
     Plugin(name="host", version="1", models="host.models", package_dir=HOST_DIR),
+    Plugin(name="host_jobs", version="1", models="host.jobs.models", package_dir=HOST_DIR / "jobs"),
     Plugin(
         name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"
     ),
@@ -87,6 +89,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from host import openapi
 
     openapi.install(app)
+    from host import jobs
+
+    jobs.install(app)
     from host import batch
 
     batch.install(app)
@@ -115,9 +120,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     config = database_config(settings, plugins)
     db = await init_db(config)
     try:
-        if settings.dev:
-            await apply_migrations(config, with_host_apps(plugins), dev=True)
-        await ensure_first_admin(settings.data_dir, settings.admin_password)
+        first_admin = partial(ensure_first_admin, settings.data_dir, settings.admin_password)
+        if settings.dev:  # under the migration lock: hosts starting together create one admin
+            await apply_migrations(config, with_host_apps(plugins), dev=True, then=first_admin)
+        else:
+            await first_admin()
         yield
     finally:
         await close_db(db)

@@ -60,9 +60,38 @@ class Settings(BaseSettings):
     batch_max_items: int = Field(default=10_000, gt=0)
     batch_max_bytes: int = Field(default=64 << 20, gt=0)
     batch_concurrency: int = Field(default=8, gt=0)
+    batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
+    """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
+
+    gateway_direct_api: bool = True
+    """Requests naming no micro-app (no X-App-Name, no /apps/<app>/) reach the internal API."""
+    routes_watch: bool = True
+    """Follow routes.d with file-system events (inotify); the polling rescan runs besides."""
+    routes_poll_seconds: float = Field(default=5.0, ge=0)
+    """Rescan routes.d this often as a fallback for file systems without events (0: never)."""
 
     graphql_max_depth: int = Field(default=8, gt=0)
     graphql_max_tokens: int = Field(default=5_000, gt=0)
+
+    # jobs (docs/jobs.md)
+    jobs_queue: str = Field(default="plughost-jobs", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
+    jobs_max_items: int = Field(default=1_000_000, gt=0)
+    jobs_max_attempts: int = Field(default=3, ge=1, le=100)
+    jobs_parallelism: int = Field(default=8, ge=1, le=256)
+    """Pump messages per job: how many workers (threads) may work on one job at once."""
+    jobs_worker_threads: int = Field(default=4, ge=1, le=256)
+    jobs_claim_batch: int = Field(default=8, ge=1, le=1000)
+    jobs_lease_seconds: float = Field(default=30.0, gt=0)
+    jobs_item_timeout: float = Field(default=60.0, gt=0)
+    jobs_backoff_seconds: float = Field(default=1.0, ge=0)
+    jobs_pump_seconds: float = Field(default=20.0, gt=0)
+    jobs_credential_ttl: int = Field(default=7 * 86400, gt=0)
+    jobs_webhook_url: str = ""
+    jobs_webhook_secret: str = Field(default="", repr=False)
+    jobs_alert_failed_ratio: float = Field(default=0.0, ge=0, le=1)
+    """Send the webhook when a job fails and its failed-item ratio is at least this."""
+    jobs_schedules: bool = True
+    """Run cron-scheduled workflows from this process (every host may; a DB claim stops doubles)."""
 
     @field_validator("secret_key_file")
     @classmethod

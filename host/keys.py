@@ -29,3 +29,9 @@ METRICS = web.AppKey["Metrics"]("metrics")
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 # name -> check; components add theirs (the gateway adds "routes")
 HEALTH = web.AppKey("health_checks", dict[str, HealthCheck])
+
+# set by host.jobs.install: `await app[ASYNC_BATCH](request, items, enclosing)` stores a parsed
+# batch (host.batch.model.BatchItem list) as a job and answers 202 + Location; the batch endpoint
+# calls it for `?async=true` or `Prefer: respond-async`
+AsyncBatchSubmit = Callable[[Any, list[Any], bool], Awaitable[web.StreamResponse]]
+ASYNC_BATCH: web.AppKey[AsyncBatchSubmit] = web.AppKey("async_batch")

@@ -1,0 +1,417 @@
+"""REST for jobs and workflows (host routes under /api/v1), and the async batch submission.
+
+Only the submitter and `admin` see or control a job, and only within the tenant it was submitted
+in; anyone else gets 404 (not 403: a job id reveals nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from host.api import ApiRequest, Routes
+from host.auth import Identity
+from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
+from host.jobs.service import TERMINAL, JobService
+from host.problems import Problem
+
+__all__ = ("job_view", "routes", "submit_async_batch")
+
+routes = Routes()
+TAGS = ("jobs",)
+
+
+def _service(request: ApiRequest) -> JobService:
+    from host.jobs import JOBS
+
+    return request.app[JOBS]
+
+
+def _me(request: ApiRequest) -> Identity:
+    identity = request.identity
+    if identity is None:  # routes are not public; the pipeline answered 401 already
+        raise Problem(401, "Authentication required")
+    if identity.kind == "job":
+        raise Problem(403, "A job credential cannot manage jobs")
+    return identity
+
+
+def _int(request: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Problem(400, f"?{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise Problem(400, f"?{name} must be between {lo} and {hi}")
+    return value
+
+
+async def _job(request: ApiRequest) -> Job:
+    identity = _me(request)
+    raw = request.match_info.get("id", "")
+    job = await Job.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    visible = job is not None and job.tenant == request.tenant
+    if job is None or not visible or not (identity.is_admin or job.owner == identity.subject):
+        raise Problem(404, f"No job {raw}")
+    return job
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def job_view(service: JobService, job: Job) -> dict[str, Any]:
+    counts = await service.counts(job.id)
+    finished = sum(counts.get(s, 0) for s in ("done", "failed", "cancelled"))
+    started = job.started_at.timestamp() if job.started_at else None
+    end = job.finished_at.timestamp() if job.finished_at else time.time()
+    elapsed = max(0.0, end - started) if started else 0.0
+    rate = (counts.get("done", 0) + counts.get("failed", 0)) / elapsed if elapsed > 0 else 0.0
+    remaining = job.total - finished
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "name": job.name,
+        "state": job.state,
+        "owner": job.owner,
+        "tenant": job.tenant,
+        "total": job.total,
+        "counts": {s: counts.get(s, 0) for s in ITEM_STATES},
+        "progress": round(finished / job.total, 4) if job.total else 1.0,
+        "throughput": round(rate, 2),
+        "enclosingTransaction": job.enclosing,
+        "maxAttempts": job.max_attempts,
+        "parallelism": job.parallelism,
+        "params": job.params,
+        "error": job.error,
+        "createdAt": _iso(job.created_at),
+        "startedAt": _iso(job.started_at),
+        "finishedAt": _iso(job.finished_at),
+        "elapsedSeconds": round(elapsed, 3),
+        "etaSeconds": round(remaining / rate, 1)
+        if rate > 0 and job.state not in TERMINAL
+        else None,
+        "links": {
+            "self": f"/api/v1/jobs/{job.id}",
+            "items": f"/api/v1/jobs/{job.id}/items",
+            "events": f"/api/v1/jobs/{job.id}/events",
+            "report": f"/api/v1/jobs/{job.id}/report",
+        },
+    }
+
+
+def item_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": item["seq"],
+        "requestId": item["request"].get("requestId", item["ref"])
+        if item["request"]
+        else item["ref"],
+        "state": item["state"],
+        "attempts": item["attempts"],
+        "statusCode": item["status"],
+        "body": item["result"],
+        "error": item["error"],
+        "request": item["request"],
+        "startedAt": _iso(item["started_at"]),
+        "finishedAt": _iso(item["finished_at"]),
+    }
+
+
+ITEM_FIELDS = (
+    "seq",
+    "ref",
+    "request",
+    "state",
+    "attempts",
+    "status",
+    "result",
+    "error",
+    "started_at",
+    "finished_at",
+)
+
+
+@routes.get("/jobs", tags=TAGS)
+async def list_jobs(request: ApiRequest) -> web.Response:
+    """Jobs you may see (?state=, ?kind=, ?name=, ?owner= for admins; paged ?offset=&limit=)."""
+    identity = _me(request)
+    query = Job.filter(tenant=request.tenant)
+    if not identity.is_admin:
+        query = query.filter(owner=identity.subject)
+    elif request.query.get("owner"):
+        query = query.filter(owner=request.query["owner"])
+    state = request.query.get("state")
+    if state:
+        if state not in JOB_STATES:
+            raise Problem(400, f"?state must be one of {', '.join(JOB_STATES)}")
+        query = query.filter(state=state)
+    for name in ("kind", "name"):
+        if request.query.get(name):
+            query = query.filter(**{name: request.query[name]})
+    offset = _int(request, "offset", 0, 0, 10**9)
+    limit = _int(request, "limit", 50, 1, 500)
+    total = await query.count()
+    jobs = await query.order_by("-id").offset(offset).limit(limit)
+    service = _service(request)
+    page = [await job_view(service, job) for job in jobs]
+    return web.json_response({"totalFilteredRecords": total, "pageItems": page})
+
+
+@routes.get("/jobs/{id}", tags=TAGS)
+async def get_job(request: ApiRequest) -> web.Response:
+    """A job: state, counts by item state, progress, throughput and timing."""
+    return web.json_response(await job_view(_service(request), await _job(request)))
+
+
+@routes.get("/jobs/{id}/items", tags=TAGS)
+async def job_items(request: ApiRequest) -> web.Response:
+    """The job's items with their results, paged (?state=failed&offset=&limit=)."""
+    job = await _job(request)
+    query = JobItem.filter(job_id=job.id)
+    state = request.query.get("state")
+    if state:
+        if state not in ITEM_STATES:
+            raise Problem(400, f"?state must be one of {', '.join(ITEM_STATES)}")
+        query = query.filter(state=state)
+    offset = _int(request, "offset", 0, 0, 10**9)
+    limit = _int(request, "limit", 100, 1, 1000)
+    total = await query.count()
+    rows = await query.order_by("seq").offset(offset).limit(limit).values(*ITEM_FIELDS)
+    return web.json_response(
+        {"totalFilteredRecords": total, "pageItems": [item_view(r) for r in rows]}
+    )
+
+
+async def _control(request: ApiRequest, action: str) -> web.Response:
+    job = await _job(request)
+    service = _service(request)
+    allowed = {
+        "pause": ("queued", "running"),
+        "resume": ("paused",),
+        "cancel": ("queued", "running", "paused"),
+        "retry": ("completed", "failed", "running", "cancelled"),
+    }[action]
+    if job.state not in allowed:
+        raise Problem(409, f"Cannot {action} a job that is {job.state}", slug="job-state")
+    extra: dict[str, Any] = {}
+    if action == "pause":
+        await service.pause(job)
+    elif action == "resume":
+        await service.resume(job)
+    elif action == "cancel":
+        await service.cancel(job)
+    else:
+        extra["retried"] = await service.retry_failed(job)
+    await job.refresh_from_db()
+    return web.json_response({**(await job_view(service, job)), **extra})
+
+
+@routes.post("/jobs/{id}/pause", tags=TAGS)
+async def pause_job(request: ApiRequest) -> web.Response:
+    """Pause: running items finish, no new item starts, on every worker; survives restarts."""
+    return await _control(request, "pause")
+
+
+@routes.post("/jobs/{id}/resume", tags=TAGS)
+async def resume_job(request: ApiRequest) -> web.Response:
+    """Resume a paused job."""
+    return await _control(request, "resume")
+
+
+@routes.post("/jobs/{id}/cancel", tags=TAGS)
+async def cancel_job(request: ApiRequest) -> web.Response:
+    """Cancel: items not started are cancelled; running ones finish."""
+    return await _control(request, "cancel")
+
+
+@routes.post("/jobs/{id}/retry", tags=TAGS)
+async def retry_job(request: ApiRequest) -> web.Response:
+    """Run the failed items again (only those), with a fresh attempts count."""
+    return await _control(request, "retry")
+
+
+@routes.get("/jobs/{id}/events", tags=TAGS)
+async def job_events(request: ApiRequest) -> web.StreamResponse:
+    """Live progress as Server-Sent Events (`progress` events, then one `end`)."""
+    job = await _job(request)
+    if request.raw is None:
+        raise Problem(406, "Server-Sent Events need an HTTP connection")
+    service = _service(request)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request.raw)
+    last = ""
+    beat = time.monotonic()
+    while True:
+        await job.refresh_from_db()
+        view = await job_view(service, job)
+        text = json.dumps(view)
+        comparable = json.dumps({**view, "elapsedSeconds": 0, "throughput": 0, "etaSeconds": 0})
+        if comparable != last:
+            await response.write(f"event: progress\nid: {job.id}\ndata: {text}\n\n".encode())
+            last, beat = comparable, time.monotonic()
+        elif time.monotonic() - beat > 15:
+            await response.write(b": keep-alive\n\n")
+            beat = time.monotonic()
+        if job.state in TERMINAL or (job.state == "paused" and request.query.get("untilPaused")):
+            await response.write(f"event: end\ndata: {text}\n\n".encode())
+            break
+        await asyncio.sleep(0.5)
+    await response.write_eof()
+    return response
+
+
+@routes.get("/jobs/{id}/report", tags=TAGS)
+async def job_report(request: ApiRequest) -> web.StreamResponse:
+    """The job and every item's outcome: JSON, or CSV with ?format=csv (or Accept: text/csv)."""
+    job = await _job(request)
+    fmt = request.query.get("format") or (
+        "csv" if "text/csv" in request.headers.get("Accept", "") else "json"
+    )
+    if fmt not in ("json", "csv"):
+        raise Problem(400, "?format must be json or csv")
+    view = await job_view(_service(request), job)
+    rows = await JobItem.filter(job_id=job.id).order_by("seq").values(*ITEM_FIELDS)
+    if fmt == "json":
+        view["items"] = [{k: v for k, v in item_view(r).items() if k != "request"} for r in rows]
+        return web.json_response(
+            view, headers={"Content-Disposition": f'attachment; filename="job-{job.id}.json"'}
+        )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "seq",
+            "requestId",
+            "state",
+            "attempts",
+            "statusCode",
+            "error",
+            "startedAt",
+            "finishedAt",
+            "body",
+        ]
+    )
+    for r in rows:
+        v = item_view(r)
+        writer.writerow(
+            [
+                v["seq"],
+                v["requestId"],
+                v["state"],
+                v["attempts"],
+                v["statusCode"] or "",
+                v["error"] or "",
+                v["startedAt"] or "",
+                v["finishedAt"] or "",
+                json.dumps(v["body"]) if v["body"] is not None else "",
+            ]
+        )
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="job-{job.id}.csv"'},
+    )
+
+
+# workflows ----------------------------------------------------------------------------------
+class RunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@routes.get("/workflows", tags=("workflows",))
+async def list_workflows_route(request: ApiRequest) -> web.Response:
+    """Workflows the loaded plugins offer, with parameters and schedules."""
+    from host.jobs.models import Schedule
+    from host.jobs.workflows import list_workflows
+
+    _me(request)
+    schedules = {s.workflow: s for s in await Schedule.all()}
+    out = []
+    for reg in list_workflows(request.app):
+        view = reg.describe()
+        row = schedules.get(reg.name)
+        if row is not None:
+            view["nextRun"] = row.next_run
+            view["lastRun"] = row.last_run
+            view["lastJobId"] = row.last_job_id
+        out.append(view)
+    return web.json_response({"workflows": out})
+
+
+@routes.post("/workflows/{name}/runs", roles=("workflows:run",), body=RunBody, tags=("workflows",))
+async def run_workflow(request: ApiRequest) -> web.Response:
+    """Start a workflow run now: 202 with the job's Location."""
+    from host.jobs.workflows import start_workflow
+
+    body: RunBody = request.validated
+    job = await start_workflow(
+        request.app, request.match_info["name"], body.params, _me(request), request.tenant
+    )
+    return _accepted(job)
+
+
+def _accepted(job: Job) -> web.Response:
+    location = f"/api/v1/jobs/{job.id}"
+    return web.json_response(
+        {"jobId": job.id, "state": job.state, "total": job.total, "location": location},
+        status=202,
+        headers={"Location": location},
+    )
+
+
+async def submit_async_batch(
+    request: ApiRequest, items: list[Any], enclosing: bool
+) -> web.Response:
+    """A parsed, validated batch (host.batch.model.BatchItem list) stored as a job: 202 + Location."""
+    from host.batch.plan import build_plan
+
+    identity = _me(request)
+    service = _service(request)
+    if len(items) > service.settings.jobs_max_items:
+        raise Problem(
+            413, f"The job has {len(items)} items; the limit is {service.settings.jobs_max_items}"
+        )
+    plan = build_plan(items)
+    rows = [
+        {
+            "ref": item.key,
+            "deps": plan.parents[item.index],
+            "request": {
+                "requestId": item.request_id,
+                "method": item.method,
+                "relativeUrl": item.relative_url,
+                "headers": [list(h) for h in item.headers],
+                "reference": item.reference,
+                "body": item.body if item.has_body else None,
+            },
+        }
+        for item in items
+    ]
+    max_attempts = _int(request, "maxAttempts", service.settings.jobs_max_attempts, 1, 100)
+    job = await service.create_job(
+        kind="batch",
+        name=request.query.get("name", "batch")[:200],
+        identity=identity,
+        tenant=request.tenant,
+        items=rows,
+        enclosing=enclosing,
+        max_attempts=max_attempts,
+    )
+    return _accepted(job)

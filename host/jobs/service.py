@@ -1,0 +1,365 @@
+"""The job engine of one process: submits jobs, pumps their items, reaps lost leases.
+
+The broker carries only "work on job N" messages (pumps). A pump claims a few items at a time
+from the database, runs them, and ends when nothing is left to claim, when the job is paused or
+cancelled, or after its time budget (then it sends itself again, so no message runs for long).
+Extra or repeated pumps are harmless: the claim decides who runs an item. The reaper, in every
+process, re-queues items whose lease expired and wakes jobs that no pump has touched lately,
+which is how a job survives a killed worker or a restarted embedded server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import dramatiq
+from aiohttp import web
+
+from host.auth import Identity
+from host.config import Settings
+from host.db import defer_until_commit
+from host.jobs.claims import claim_items, now_utc, requeue_expired
+from host.jobs.models import Job, JobItem
+from host.jobs.runner import run_enclosing, run_item
+from host.keys import AUTH
+
+__all__ = ("JobService",)
+
+log = logging.getLogger("plughost.jobs")
+ACTIVE = ("queued", "running")
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+class JobService:
+    def __init__(self, app: web.Application, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.broker: dramatiq.Broker | None = None
+        self.actor: dramatiq.Actor[Any, Any] | None = None
+        self.worker: dramatiq.Worker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+
+    # lifecycle ------------------------------------------------------------------------------
+    async def start(self, *, consume: bool, threads: int) -> None:
+        from host.jobs.broker import make_broker
+
+        loop = asyncio.get_running_loop()
+        self.broker = make_broker(self.settings.broker_url, loop)
+        self.actor = dramatiq.Actor(
+            self._pump_message,
+            broker=self.broker,
+            actor_name="plughost_job_pump",
+            queue_name=self.settings.jobs_queue,
+            priority=0,
+            options={"max_retries": 3, "min_backoff": 1000, "time_limit": 3_600_000},
+        )
+        if consume:
+            worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=250)
+            worker.queue_prefetch = threads  # a process takes no more pumps than it can run
+            await asyncio.to_thread(worker.start)
+            self.worker = worker
+            self._tasks.append(loop.create_task(self._reaper(), name="jobs:reaper"))
+
+    async def stop(self) -> None:
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop, 5000)
+        if self.broker is not None:
+            await asyncio.to_thread(self.broker.close)
+
+    # sending --------------------------------------------------------------------------------
+    def send_pumps(self, job_id: int, count: int) -> None:
+        assert self.actor is not None
+        for _ in range(max(1, count)):
+            self.actor.send(job_id)
+
+    async def wake(self, job_id: int, count: int) -> None:
+        await Job.filter(id=job_id).update(heartbeat=time.time())
+        await asyncio.to_thread(self.send_pumps, job_id, count)
+
+    # submitting -----------------------------------------------------------------------------
+    async def create_job(
+        self,
+        *,
+        kind: str,
+        name: str,
+        identity: Identity,
+        tenant: str,
+        items: Iterable[dict[str, Any]],
+        enclosing: bool = False,
+        max_attempts: int | None = None,
+        parallelism: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Job:
+        """Store a job and its items (with dependency edges), then wake workers for it.
+
+        Each item dict: {"request": {...}, "ref": str, "deps": [seq, ...]}.
+        """
+        rows = list(items)
+        job = await Job.create(
+            kind=kind,
+            name=name,
+            owner=identity.subject,
+            tenant=tenant,
+            state="queued",
+            total=len(rows),
+            enclosing=enclosing,
+            max_attempts=max_attempts or self.settings.jobs_max_attempts,
+            parallelism=1 if enclosing else (parallelism or self.settings.jobs_parallelism),
+            params=params or {},
+            heartbeat=time.time(),
+        )
+        token, _ = self.app[AUTH].issue_token(
+            identity.subject,
+            identity.roles,
+            ttl=self.settings.jobs_credential_ttl,
+            kind="job",
+            scope=f"job:{job.id}",
+        )
+        job.credential = token
+        await job.save(update_fields=["credential"])
+        children: dict[int, list[int]] = {}
+        for seq, row in enumerate(rows):
+            for dep in row.get("deps") or ():
+                children.setdefault(dep, []).append(seq)
+        chunk: list[JobItem] = []
+        for seq, row in enumerate(rows):
+            deps = sorted(set(row.get("deps") or ()))
+            chunk.append(
+                JobItem(
+                    job_id=job.id,
+                    seq=seq,
+                    ref=str(row.get("ref") or ""),
+                    request=row["request"],
+                    deps=deps,
+                    children=children.get(seq, []),
+                    pending=len(deps),
+                    state="waiting" if deps else "queued",
+                )
+            )
+            if len(chunk) >= 2000:
+                await JobItem.bulk_create(chunk)
+                chunk = []
+        if chunk:
+            await JobItem.bulk_create(chunk)
+        if not rows:
+            await self.finalize(job.id)
+            return job
+        job_id, count = job.id, job.parallelism
+        # inside the caller's transaction, workers must not look before the items are committed
+        if not defer_until_commit(lambda: self.send_pumps(job_id, count)):
+            await asyncio.to_thread(self.send_pumps, job_id, count)
+        return job
+
+    # controls -------------------------------------------------------------------------------
+    async def pause(self, job: Job) -> None:
+        await Job.filter(id=job.id, state__in=ACTIVE).update(state="paused")
+
+    async def resume(self, job: Job) -> None:
+        if await Job.filter(id=job.id, state="paused").update(state="running"):
+            await self.wake(job.id, job.parallelism)
+
+    async def cancel(self, job: Job) -> None:
+        if await Job.filter(id=job.id, state__in=("queued", "running", "paused")).update(
+            state="cancelled", finished_at=now_utc()
+        ):
+            await JobItem.filter(job_id=job.id, state__in=("queued", "waiting")).update(
+                state="cancelled", finished_at=now_utc()
+            )
+
+    async def retry_failed(self, job: Job) -> int:
+        """Failed items only go back to work (dependents of a failed item wait for it again)."""
+        failed = await JobItem.filter(job_id=job.id, state="failed").values("id", "seq", "deps")
+        if not failed:
+            return 0
+        failed_seqs = {f["seq"] for f in failed}
+        dep_seqs = {d for f in failed for d in (f["deps"] or [])}
+        done = set(
+            await JobItem.filter(job_id=job.id, seq__in=sorted(dep_seqs), state="done").values_list(
+                "seq", flat=True
+            )
+        )
+        for row in failed:
+            open_deps = [d for d in (row["deps"] or []) if d not in done or d in failed_seqs]
+            await JobItem.filter(id=row["id"], state="failed").update(
+                state="waiting" if open_deps else "queued",
+                pending=len(open_deps),
+                attempts=0,
+                not_before=0.0,
+                status=None,
+                error=None,
+                finished_at=None,
+            )
+        await Job.filter(id=job.id).update(
+            state="running", finished_at=None, error=None, alerted=False
+        )
+        await self.wake(job.id, job.parallelism)
+        return len(failed)
+
+    # working --------------------------------------------------------------------------------
+    async def _pump_message(self, job_id: int) -> None:
+        await self.pump(job_id)
+
+    async def pump(self, job_id: int) -> None:
+        """Work on a job until nothing is claimable, it stops, or the time budget is spent."""
+        settings = self.settings
+        deadline = time.monotonic() + settings.jobs_pump_seconds
+        last_touch = 0.0
+        identity: Identity | None = None
+        while not self._closing:
+            job = await Job.get_or_none(id=job_id)
+            if job is None or job.state not in ACTIVE:
+                return
+            if job.state == "queued":
+                await Job.filter(id=job_id, state="queued").update(
+                    state="running", started_at=now_utc()
+                )
+            if identity is None:
+                identity = self._job_identity(job)
+                if identity is None:
+                    await self._fail_job(job, "the job credential is invalid or has expired")
+                    return
+            if time.monotonic() - last_touch > 1.0:
+                await Job.filter(id=job_id).update(heartbeat=time.time())
+                last_touch = time.monotonic()
+            lease = settings.jobs_lease_seconds
+            if job.enclosing:
+                items = await claim_items(
+                    job_id, self.worker_id, lease + job.total * 0.2, job.total
+                )
+                if items:
+                    await run_enclosing(
+                        self.app, job, items, identity, timeout=settings.jobs_item_timeout
+                    )
+                    continue
+            else:
+                items = await claim_items(job_id, self.worker_id, lease, settings.jobs_claim_batch)
+            if not items:
+                wait = await self._idle(job)
+                if wait is None:
+                    return
+                await asyncio.sleep(wait)
+                continue
+            for index, item in enumerate(items):
+                if index and not await self._still_active(job_id):
+                    await self._release(items[index:])
+                    return
+                await run_item(
+                    self.app,
+                    job,
+                    item,
+                    identity,
+                    timeout=settings.jobs_item_timeout,
+                    backoff=settings.jobs_backoff_seconds,
+                )
+            if time.monotonic() > deadline:
+                await asyncio.to_thread(self.send_pumps, job_id, 1)
+                return
+
+    async def _still_active(self, job_id: int) -> bool:
+        return await Job.filter(id=job_id, state__in=ACTIVE).exists()
+
+    async def _release(self, items: list[JobItem]) -> None:
+        """Claimed but not started (the job was paused or cancelled): give them back."""
+        from tortoise.expressions import F
+
+        for item in items:
+            await JobItem.filter(id=item.id, state="running", lease_owner=item.lease_owner).update(
+                state="queued", lease_owner=None, lease_expires=None, attempts=F("attempts") - 1
+            )
+
+    async def _idle(self, job: Job) -> float | None:
+        """Nothing claimable now: seconds to wait for a backoff, or None to end this pump."""
+        counts = await self.counts(job.id)
+        if counts.get("queued", 0):
+            nxt = await JobItem.filter(job_id=job.id, state="queued").order_by("not_before").first()
+            if nxt is None:
+                return 0.0
+            return max(0.02, min(1.0, nxt.not_before - time.time()))
+        if counts.get("running", 0) or counts.get("waiting", 0):
+            return None  # others hold them; the reaper steps in if they vanish
+        await self.finalize(job.id)
+        return None
+
+    @staticmethod
+    async def counts(job_id: int) -> dict[str, int]:
+        from tortoise.functions import Count
+
+        rows = (
+            await JobItem.filter(job_id=job_id)
+            .annotate(n=Count("id"))
+            .group_by("state")
+            .values("state", "n")
+        )
+        return {r["state"]: r["n"] for r in rows}
+
+    def _job_identity(self, job: Job) -> Identity | None:
+        try:
+            identity = self.app[AUTH].verify_token(job.credential)
+        except Exception:
+            return None
+        if identity.kind != "job" or identity.scope != f"job:{job.id}":
+            return None
+        return identity
+
+    async def _fail_job(self, job: Job, error: str) -> None:
+        await JobItem.filter(job_id=job.id, state__in=("queued", "waiting")).update(
+            state="failed", error=error, finished_at=now_utc()
+        )
+        await self.finalize(job.id, error=error)
+
+    async def finalize(self, job_id: int, error: str | None = None) -> None:
+        """Close a job with nothing left to run; exactly one process wins and sends the alerts."""
+        counts = await self.counts(job_id)
+        busy = counts.get("queued") or counts.get("running") or counts.get("waiting")
+        if busy and error is None:
+            return
+        state = "failed" if counts.get("failed") or error else "completed"
+        won = await Job.filter(id=job_id, state__in=ACTIVE).update(
+            state=state, finished_at=now_utc(), error=error
+        )
+        if not won:
+            return
+        job = await Job.get(id=job_id)
+        from host.jobs.alerts import job_finished
+
+        await job_finished(self.app, job, counts)
+
+    # reaping --------------------------------------------------------------------------------
+    async def _reaper(self) -> None:
+        interval = max(0.2, min(2.0, self.settings.jobs_lease_seconds / 4))
+        while True:
+            try:
+                await self.reap()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reaper pass failed")
+            await asyncio.sleep(interval)
+
+    async def reap(self) -> None:
+        requeued = await requeue_expired()
+        if requeued:
+            log.warning("re-queued items whose lease expired", extra={"count": requeued})
+        stale = time.time() - max(2.0, self.settings.jobs_lease_seconds)
+        for job in await Job.filter(state__in=ACTIVE, heartbeat__lt=stale).only(
+            "id", "heartbeat", "parallelism"
+        ):
+            # one reaper wins the wake-up, so two hosts do not both flood the queue
+            if await Job.filter(id=job.id, heartbeat=job.heartbeat).update(heartbeat=time.time()):
+                await asyncio.to_thread(self.send_pumps, job.id, job.parallelism)
+        from host.jobs.workflows import run_due_schedules
+
+        await run_due_schedules(self.app)

@@ -1,0 +1,218 @@
+"""Plugin workflows: named batch processes run as jobs, chunked over a plugin's models, on a cron.
+
+A plugin declares `Workflow(name, run=chunked(plan, step), params={...}, schedule="0 2 * * *")`.
+`plan(ctx)` lists the chunks (small JSON dicts, e.g. id ranges); each chunk becomes a job item run
+by `step(ctx, chunk)` on any worker, inside one transaction with its recorded outcome, with the
+same pause/resume/retry/progress as any job. A plain `async def run(ctx)` is one single item.
+Schedules use cronsim; each due run is claimed with one conditional UPDATE on its Schedule row, so
+two hosts never both start it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from cronsim import CronSim, CronSimError
+from tortoise.exceptions import IntegrityError
+
+from host.auth import ADMIN_ROLE, Identity
+from host.context import RequestContext
+from host.jobs.models import Job, JobItem, Schedule
+from host.keys import REGISTRY
+from host.plugin import Workflow
+from host.problems import Problem
+
+__all__ = (
+    "Chunked",
+    "WorkflowContext",
+    "chunked",
+    "find_workflow",
+    "list_workflows",
+    "next_run",
+    "run_due_schedules",
+    "start_workflow",
+    "sync_schedules",
+)
+
+log = logging.getLogger("plughost.jobs")
+SCHEDULER = Identity(subject="system:scheduler", roles=frozenset({ADMIN_ROLE}), kind="user")
+
+
+@dataclass
+class WorkflowContext:
+    """What a plan or step sees: the app, the run's parameters and who it runs as."""
+
+    app: web.Application
+    params: dict[str, Any]
+    identity: Identity
+    tenant: str
+    job_id: int | None = None
+    context: RequestContext | None = None
+
+
+Plan = Callable[[WorkflowContext], Awaitable[list[dict[str, Any]]]]
+Step = Callable[[WorkflowContext, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Chunked:
+    plan: Plan
+    step: Step
+
+    async def __call__(self, ctx: WorkflowContext) -> list[Any]:
+        """Run every chunk in-process (handy in tests and scripts; the job runner does not)."""
+        return [await self.step(ctx, chunk) for chunk in await self.plan(ctx)]
+
+
+def chunked(plan: Plan, step: Step) -> Chunked:
+    return Chunked(plan=plan, step=step)
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str  # "<plugin>.<workflow>"
+    plugin: str
+    workflow: Workflow
+    errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "plugin": self.plugin,
+            "description": self.workflow.description,
+            "params": dict(self.workflow.params),
+            "schedule": self.workflow.schedule,
+            "chunked": isinstance(self.workflow.run, Chunked),
+        }
+
+
+def list_workflows(app: web.Application) -> list[Registered]:
+    return [
+        Registered(f"{p.name}.{w.name}", p.name, w)
+        for p in app[REGISTRY].loaded
+        for w in p.workflows
+    ]
+
+
+def find_workflow(app: web.Application, name: str) -> Registered:
+    for reg in list_workflows(app):
+        if name in (reg.name, reg.workflow.name):
+            return reg
+    raise Problem(404, f"No workflow named {name!r}")
+
+
+def next_run(cron: str, after: float) -> float:
+    """The next time `cron` fires after `after` (Unix seconds, UTC)."""
+    start = datetime.fromtimestamp(after, UTC).replace(microsecond=0)
+    return next(CronSim(cron, start)).timestamp()
+
+
+def merge_params(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(given) - set(workflow.params))
+    if unknown and workflow.params:
+        raise Problem(422, f"Unknown workflow parameter(s): {', '.join(unknown)}", errors=unknown)
+    return {**dict(workflow.params), **given}
+
+
+async def start_workflow(
+    app: web.Application,
+    name: str,
+    params: dict[str, Any],
+    identity: Identity,
+    tenant: str,
+) -> Job:
+    """Plan a run (in this process) and store it as a job whose items are the chunks."""
+    from host.jobs import JOBS
+
+    reg = find_workflow(app, name)
+    values = merge_params(reg.workflow, params)
+    ctx = WorkflowContext(app=app, params=values, identity=identity, tenant=tenant)
+    run = reg.workflow.run
+    chunks = await run.plan(ctx) if isinstance(run, Chunked) else [{}]
+    items = [
+        {"request": {"workflow": reg.name, "chunk": c}, "ref": str(i)} for i, c in enumerate(chunks)
+    ]
+    return await app[JOBS].create_job(
+        kind="workflow", name=reg.name, identity=identity, tenant=tenant, items=items, params=values
+    )
+
+
+async def run_step(
+    app: web.Application, job: Job, item: JobItem, identity: Identity, context: RequestContext
+) -> Any:
+    reg = find_workflow(app, job.name)
+    ctx = WorkflowContext(
+        app=app,
+        params=dict(job.params),
+        identity=identity,
+        tenant=job.tenant,
+        job_id=job.id,
+        context=context,
+    )
+    run = reg.workflow.run
+    if isinstance(run, Chunked):
+        return await run.step(ctx, dict(item.request.get("chunk") or {}))
+    return await run(ctx)
+
+
+async def sync_schedules(app: web.Application) -> list[str]:
+    """Make the Schedule rows match the workflows declared now; returns problems found."""
+    problems: list[str] = []
+    now = time.time()
+    declared: dict[str, str] = {}
+    for reg in list_workflows(app):
+        cron = reg.workflow.schedule
+        if not cron:
+            continue
+        try:
+            first = next_run(cron, now)
+        except (CronSimError, ValueError) as exc:
+            problems.append(f"workflow {reg.name!r}: bad schedule {cron!r}: {exc}")
+            continue
+        declared[reg.name] = cron
+        row = await Schedule.get_or_none(workflow=reg.name)
+        if row is None:
+            try:
+                await Schedule.create(workflow=reg.name, cron=cron, next_run=first)
+            except IntegrityError:
+                log.info("schedule row created by another host", extra={"workflow": reg.name})
+        elif row.cron != cron:
+            await Schedule.filter(id=row.id).update(cron=cron, next_run=first)
+    for problem in problems:
+        log.error("schedule ignored", extra={"problem": problem})
+    return problems
+
+
+async def run_due_schedules(app: web.Application, worker: str = "") -> list[int]:
+    """Start every due scheduled run that this process wins; returns the job ids started."""
+    from host.jobs import JOBS
+
+    if not app[JOBS].settings.jobs_schedules:
+        return []
+    now = time.time()
+    started: list[int] = []
+    known = {reg.name for reg in list_workflows(app)}
+    for row in await Schedule.filter(next_run__lte=now):
+        if row.workflow not in known:
+            continue
+        following = next_run(row.cron, max(now, row.next_run))
+        # the claim: only the host whose UPDATE still sees the old next_run starts this run
+        won = await Schedule.filter(id=row.id, next_run=row.next_run).update(
+            next_run=following, last_run=now, claimed_by=worker or app[JOBS].worker_id
+        )
+        if not won:
+            continue
+        try:
+            job = await start_workflow(app, row.workflow, {}, SCHEDULER, "default")
+        except Exception:
+            log.exception("scheduled workflow failed to start", extra={"workflow": row.workflow})
+            continue
+        await Schedule.filter(id=row.id).update(last_job_id=job.id)
+        started.append(job.id)
+    return started
