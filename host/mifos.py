@@ -360,7 +360,8 @@ class MifosBody(BaseModel):
                 out[name] = self.date(name) if kind == "date" else self.decimal(name)
             except MifosFieldError as exc:
                 out[name] = None
-                errors.append(exc)
+                if all(str(e) != str(exc) for e in errors):  # one bad locale, several dates
+                    errors.append(exc)
         return out, errors
 
     def read(self, **readers: str) -> dict[str, Any]:

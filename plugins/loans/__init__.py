@@ -1,4 +1,8 @@
-"""Demo plugin `loans` (Mifos-style loan applications for clients); endpoints in `loans.api`."""
+"""Demo plugin `loans`: Mifos-style loan applications for clients (endpoints in `loans.api`).
+
+Requires `clients`: `Loan.client` is a foreign key to `clients.Client` (one connection, two apps).
+Release 0.2 added the nullable `Loan.note` (its own migration, to show upgrades).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from decimal import Decimal
 from aiohttp import web
 
 from host import Plugin
+
+from .api import v1
 
 
 async def setup(app: web.Application) -> None:
@@ -34,6 +40,7 @@ plugin = Plugin(
     version="0.2.0",
     requires=("clients",),
     models="loans.models",
+    rest={"v1": v1},
     setup=setup,
     description="Loan applications for clients, Mifos/Fineract style",
 )

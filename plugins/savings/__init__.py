@@ -1,4 +1,8 @@
-"""Demo plugin `savings` (Mifos-style savings accounts for clients); endpoints in `savings.api`."""
+"""Demo plugin `savings`: Mifos-style savings accounts for clients (endpoints in `savings.api`).
+
+Requires `clients`. Listens to `clients.created`: a client created with `savingsProductId` gets an
+account (see `savings.events`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from decimal import Decimal
 from aiohttp import web
 
 from host import Plugin
+
+from .api import v1
+from .events import open_account_for_new_client
 
 
 async def setup(app: web.Application) -> None:
@@ -29,6 +36,8 @@ plugin = Plugin(
     version="0.1.0",
     requires=("clients",),
     models="savings.models",
+    rest={"v1": v1},
+    events={"clients.created": open_account_for_new_client},
     setup=setup,
     description="Savings accounts for clients, Mifos/Fineract style",
 )

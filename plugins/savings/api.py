@@ -1,0 +1,165 @@
+"""Savings REST endpoints, Mifos/Fineract style: open, read, list by client.
+
+`POST /savingsaccount` is the alias the Mifos batch sample uses; it is the same endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+from clients.models import Client
+from pydantic import Field
+
+from host import ApiRequest, Problem, Routes
+from host.mifos import (
+    MifosBody,
+    MifosFieldError,
+    date_array,
+    decimal_number,
+    field_problem,
+    page,
+    paging,
+    path_id,
+    query_id,
+)
+
+from .models import SavingsAccount, SavingsProduct, SavingsStatus
+
+__all__ = ("NewSavingsAccount", "savings_v1", "v1")
+
+READ = ("savings:read",)
+WRITE = ("savings:write",)
+TAGS = ("savings",)
+
+v1 = Routes()
+
+
+class NewSavingsAccount(MifosBody):
+    """POST /savingsaccounts: a savings application; the interest rate defaults to the product's."""
+
+    clientId: int = Field(ge=1)
+    productId: int = Field(ge=1)
+    nominalAnnualInterestRate: int | float | str | None = None
+    externalId: str | None = Field(default=None, max_length=100)
+    submittedOnDate: str | list[int] | None = None
+
+
+STATUS = {
+    SavingsStatus.SUBMITTED: ("submitted.and.pending.approval", "Submitted and pending approval"),
+    SavingsStatus.APPROVED: ("approved", "Approved"),
+    SavingsStatus.ACTIVE: ("active", "Active"),
+    SavingsStatus.CLOSED: ("closed", "Closed"),
+}
+
+
+def savings_v1(account: SavingsAccount) -> dict[str, Any]:
+    """Fineract's savings account representation; `client` and `product` must be prefetched."""
+    code, value = STATUS.get(account.status, ("unknown", "Unknown"))
+    client: Client = account.client
+    product: SavingsProduct = account.product
+    return {
+        "id": account.id,
+        "accountNo": f"{account.id:09d}",
+        "externalId": account.external_id,
+        "clientId": account.client_id,
+        "clientName": client.display_name,
+        "clientOfficeId": client.office_id,
+        "savingsProductId": account.product_id,
+        "savingsProductName": product.name,
+        "status": {
+            "id": account.status,
+            "code": f"savingsAccountStatusType.{code}",
+            "value": value,
+            "submittedAndPendingApproval": account.status == SavingsStatus.SUBMITTED,
+            "active": account.status == SavingsStatus.ACTIVE,
+        },
+        "currency": {"code": product.currency_code},
+        "nominalAnnualInterestRate": decimal_number(account.nominal_annual_interest_rate),
+        "summary": {"accountBalance": decimal_number(account.balance)},
+        "timeline": {
+            "submittedOnDate": date_array(account.submitted_on_date),
+            "activatedOnDate": date_array(account.activated_on_date),
+        },
+    }
+
+
+@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS)
+async def create_account(request: ApiRequest) -> web.Response:
+    """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
+    body: NewSavingsAccount = request.validated
+    values = body.read(nominalAnnualInterestRate="decimal", submittedOnDate="date")
+    client = await Client.get_or_none(id=body.clientId)
+    if client is None:
+        raise Problem(404, f"Client with identifier {body.clientId} does not exist")
+    product = await SavingsProduct.get_or_none(id=body.productId)
+    if product is None:
+        raise Problem(404, f"Savings product with identifier {body.productId} does not exist")
+    rate = values["nominalAnnualInterestRate"]
+    rate = product.nominal_annual_interest_rate if rate is None else rate
+    submitted = values["submittedOnDate"] or dt.date.today()
+    errors = []
+    if rate < 0:
+        errors.append(MifosFieldError("nominalAnnualInterestRate", "cannot be negative"))
+    if submitted > dt.date.today():
+        errors.append(MifosFieldError("submittedOnDate", "cannot be in the future"))
+    if errors:
+        raise field_problem(errors)
+    if body.externalId and await SavingsAccount.exists(external_id=body.externalId):
+        raise Problem(
+            409,
+            f"Savings account with externalId {body.externalId!r} already exists",
+            slug="duplicate-external-id",
+            errors=[{"field": "externalId", "message": "already used by another account"}],
+        )
+    account = await SavingsAccount.create(
+        client_id=client.id,
+        product_id=product.id,
+        external_id=body.externalId,
+        nominal_annual_interest_rate=rate,
+        submitted_on_date=submitted,
+        status=SavingsStatus.SUBMITTED,
+    )
+    await request.publish(
+        "savings.created",
+        {"savingsId": account.id, "clientId": client.id, "productId": product.id},
+    )
+    return web.json_response(
+        {
+            "officeId": client.office_id,
+            "clientId": client.id,
+            "savingsId": account.id,
+            "resourceId": account.id,
+        },
+        status=201,
+    )
+
+
+# the Mifos batch sample posts to the singular path; same endpoint, same contract
+v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS)(create_account)
+
+
+@v1.get("/savingsaccounts", roles=READ, tags=TAGS)
+async def list_accounts(request: ApiRequest) -> web.Response:
+    """Savings accounts, paged with `offset`/`limit`; `clientId` filters by client."""
+    window = paging(request.query)
+    query = SavingsAccount.all()
+    client_id = query_id(request.query, "clientId")
+    if client_id is not None:
+        query = query.filter(client_id=client_id)
+    total = await query.count()
+    rows = (
+        await query.offset(window.offset).limit(window.limit).prefetch_related("client", "product")
+    )
+    return web.json_response(page(total, [savings_v1(a) for a in rows]))
+
+
+@v1.get("/savingsaccounts/{id}", roles=READ, tags=TAGS)
+async def read_account(request: ApiRequest) -> web.Response:
+    """One savings account in Fineract's representation."""
+    account_id = path_id(request.match_info, what="Savings account")
+    account = await SavingsAccount.get_or_none(id=account_id).prefetch_related("client", "product")
+    if account is None:
+        raise Problem(404, f"Savings account with identifier {account_id} does not exist")
+    return web.json_response(savings_v1(account))
