@@ -20,14 +20,13 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from admin.render import page
-from admin.state import ADMIN, MAIN_APP
-from host.auth import ADMIN_ROLE, Identity
+from admin.state import ADMIN, ADMIN_USER, MAIN_APP, AdminUser
+from host.auth import ADMIN_ROLE
 from host.keys import AUTH, SETTINGS
 from host.problems import Problem
 
@@ -41,20 +40,6 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 web_routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class AdminUser:
-    username: str
-    roles: frozenset[str]
-    sid: str
-    expires: float
-    csrf: str
-
-    @property
-    def identity(self) -> Identity:
-        """Who the admin UI's in-process API calls run as."""
-        return Identity(subject=self.username, roles=self.roles, kind="user")
 
 
 def _key(app: web.Application) -> bytes:
@@ -126,8 +111,8 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def current_user(request: web.Request) -> AdminUser:
-    user = request.get("admin_user")
-    if not isinstance(user, AdminUser):
+    user = request.get(ADMIN_USER)
+    if user is None:
         raise Problem(401, "Log in first")
     return user
 
@@ -153,7 +138,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if ADMIN_ROLE not in user.roles:
         raise Problem(403, f"The user {user.username!r} does not have the admin role")
     sid = str(claims["sid"])
-    request["admin_user"] = AdminUser(
+    request[ADMIN_USER] = AdminUser(
         username=user.username,
         roles=frozenset(user.roles),
         sid=sid,
@@ -197,8 +182,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.path == "/admin/login":
         expected = request.cookies.get(LOGIN_COOKIE, "")
     else:
-        user = request.get("admin_user")
-        expected = user.csrf if isinstance(user, AdminUser) else ""
+        user = request.get(ADMIN_USER)
+        expected = user.csrf if user is not None else ""
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise Problem(
             403,

@@ -15,6 +15,7 @@ from aiohttp import web
 from admin.client import call
 from admin.events import send_event, sse_response
 from admin.render import page
+from admin.routes import when as _when
 from host.problems import Problem
 
 __all__ = ("chart_points", "job_view", "web_routes")
@@ -51,12 +52,9 @@ def job_view(data: Any) -> dict[str, Any]:
     total = _int(d.get("total")) or sum(counts.values())
     finished = sum(counts.get(s, 0) for s in ("done", "failed", "cancelled"))
     progress = _float(d.get("progress"))
-    if isinstance(d.get("progress"), dict):
-        progress = _float(d["progress"].get("percent"))
     if progress is None:
-        progress = 100.0 * finished / total if total else 0.0
-    elif progress <= 1.0 and finished < total and not (progress == 1.0 and total == 0):
-        progress = progress * 100.0
+        progress = finished / total if total else 0.0
+    progress *= 100.0  # the API gives a fraction
     throughput = d.get("throughput")
     rate = _float(
         throughput.get("items_per_second") if isinstance(throughput, dict) else throughput
@@ -75,9 +73,10 @@ def job_view(data: Any) -> dict[str, Any]:
         "counts": counts,
         "progress": round(min(max(progress, 0.0), 100.0), 1),
         "rate": round(rate, 2) if rate is not None else None,
-        "created_at": str(d.get("created_at") or d.get("createdAt") or ""),
-        "started_at": str(d.get("started_at") or ""),
-        "finished_at": str(d.get("finished_at") or ""),
+        "created_at": _when(d.get("createdAt") or d.get("created_at")),
+        "started_at": _when(d.get("startedAt") or d.get("started_at")),
+        "finished_at": _when(d.get("finishedAt") or d.get("finished_at")),
+        "eta": d.get("etaSeconds"),
         "error": str(d.get("error") or ""),
         "final": str(d.get("state", "")) in FINAL_STATES,
     }
@@ -110,8 +109,17 @@ def _filters(request: web.Request) -> dict[str, str]:
     return {k: q.get(k, "").strip() for k in ("state", "kind", "submitter") if q.get(k, "").strip()}
 
 
+def _api_filters(filters: dict[str, str]) -> dict[str, str]:
+    """The page's filter names to the jobs API's (the submitter is the job's `owner`)."""
+    out = dict(filters)
+    if "submitter" in out:
+        out["owner"] = out.pop("submitter")
+    return out
+
+
 async def _jobs(request: web.Request, filters: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
-    result = await call(request, "GET", "/api/v1/jobs", query={**filters, "limit": "100"})
+    query = {**_api_filters(filters), "limit": "100"}
+    result = await call(request, "GET", "/api/v1/jobs", query=query)
     if not result.ok:
         return [], result.detail
     return [job_view(j) for j in _list_items(result.data)], ""
@@ -170,10 +178,10 @@ def _item_view(item: Any) -> dict[str, Any]:
         error = json.dumps(error)
     return {
         "seq": d.get("seq", d.get("id", "")),
-        "ref": str(d.get("ref") or d.get("requestId") or ""),
+        "ref": str(d.get("requestId") or d.get("ref") or ""),
         "state": str(d.get("state", "")),
         "attempts": _int(d.get("attempts")),
-        "status": d.get("status") or "",
+        "status": d.get("statusCode") or d.get("status") or "",
         "request": f"{request.get('method', '')} {request.get('relativeUrl', request.get('path', ''))}".strip(),
         "error": str(error or ""),
     }

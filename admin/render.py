@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin.state import ADMIN_USER
 from host.context import current_context
 from host.pipeline import to_problem
 
@@ -22,7 +23,7 @@ def page(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
     """Render a template with the signed-in user, the CSRF token and the current section."""
-    user = request.get("admin_user")
+    user = request.get(ADMIN_USER)
     values = {
         "user": user,
         "csrf": getattr(user, "csrf", ""),

@@ -26,7 +26,10 @@ __all__ = ("FileProblem", "diff_lines", "web_routes")
 
 web_routes = web.RouteTableDef()
 API = "/api/v1/admin/routes"
-APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+STATE_LABELS = {"ok": "applied", "stale": "error", "failed": "failed"}
+"""The gateway's states: ok; stale = the file is invalid and the last good version serves;
+failed = invalid and nothing was ever applied."""
 NEW_APP_TEMPLATE = """{
   "version": 1,
   "routes": [
@@ -76,8 +79,9 @@ def text_hash(text: str) -> str:
 
 
 def check_app_name(app: str) -> str:
+    app = app.lower()
     if not APP_NAME.match(app):
-        raise Problem(400, "An app name is 1-64 letters, digits, '.', '_' or '-'")
+        raise Problem(400, "An app name is 1-64 characters: a-z, 0-9, '_', '-'")
     return app
 
 
@@ -106,7 +110,7 @@ def file_problems(result: ApiResult, text: str) -> list[FileProblem]:
     return out
 
 
-def _when(value: Any) -> str:
+def when(value: Any) -> str:
     """A time from the API (ISO text or Unix seconds) as 'YYYY-MM-DD HH:MM:SS UTC'."""
     if value in (None, ""):
         return ""
@@ -141,8 +145,8 @@ def status_rows(data: Any) -> list[dict[str, Any]]:
                 "app": str(item.get("app") or item.get("name") or ""),
                 "file": str(item.get("file") or item.get("path") or ""),
                 "hash": str(item.get("hash") or item.get("content_hash") or ""),
-                "applied_at": _when(item.get("applied_at") or item.get("applied")),
-                "checked_at": _when(item.get("checked_at") or item.get("loaded_at")),
+                "applied_at": when(item.get("applied_at") or item.get("applied")),
+                "checked_at": when(item.get("checked_at") or item.get("loaded_at")),
                 "routes": item.get("routes")
                 if not isinstance(item.get("routes"), list)
                 else len(item["routes"]),
@@ -167,13 +171,7 @@ async def read_file(request: web.Request, app: str) -> tuple[str, str] | None:
         return None
     if not result.ok:
         raise Problem(result.status if result.status >= 400 else 502, result.detail)
-    text = result.text
-    if isinstance(result.data, dict):
-        text = str(result.data.get("content", result.data.get("text", "")))
-    etag = result.headers.get("ETag") or (
-        str(result.data.get("etag", "")) if isinstance(result.data, dict) else ""
-    )
-    return text, etag
+    return result.text, result.headers.get("ETag", "")
 
 
 async def write_file(request: web.Request, app: str, text: str, *, etag: str | None) -> ApiResult:
@@ -243,7 +241,7 @@ async def routes_reload(request: web.Request) -> web.StreamResponse:
 @web_routes.post("/routes/new")
 async def routes_create(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    app = str(form.get("app", "")).strip()
+    app = str(form.get("app", "")).strip().lower()
     text = str(form.get("content", "") or NEW_APP_TEMPLATE)
     if not APP_NAME.match(app):
         return _edit_page(
@@ -252,7 +250,7 @@ async def routes_create(request: web.Request) -> web.StreamResponse:
             text,
             etag="",
             new=True,
-            problems=[FileProblem("An app name is 1-64 letters, digits, '.', '_' or '-'")],
+            problems=[FileProblem("An app name is 1-64 characters: a-z, 0-9, '_', '-'")],
             status=400,
         )
     result = await write_file(request, app, text, etag=None)
@@ -302,6 +300,7 @@ def _edit_page(
     etag: str,
     new: bool = False,
     problems: list[FileProblem] | None = None,
+    warnings: list[Any] | None = None,
     diff: list[tuple[str, str]] | None = None,
     checked: bool = False,
     app_status: dict[str, Any] | None = None,
@@ -317,6 +316,7 @@ def _edit_page(
             "etag": etag,
             "new": new,
             "problems": problems or [],
+            "warnings": warnings or [],
             "diff": diff,
             "checked": checked,
             "app_status": app_status,

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-__all__ = ("ADMIN", "MAIN_APP", "AdminState", "LoginThrottle")
+from host.auth import Identity
+
+__all__ = ("ADMIN", "ADMIN_USER", "MAIN_APP", "AdminState", "AdminUser", "LoginThrottle")
 
 MAX_FAILURES = 5
 """Failed logins allowed per user and address within `WINDOW_SECONDS` before 429."""
@@ -54,6 +56,20 @@ class LoginThrottle:
         self._failures.pop((username.lower(), address), None)
 
 
+@dataclass(frozen=True)
+class AdminUser:
+    username: str
+    roles: frozenset[str]
+    sid: str
+    expires: float
+    csrf: str
+
+    @property
+    def identity(self) -> Identity:
+        """Who the admin UI's in-process API calls run as."""
+        return Identity(subject=self.username, roles=self.roles, kind="user")
+
+
 @dataclass
 class AdminState:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -70,3 +86,5 @@ class AdminState:
 MAIN_APP = web.AppKey("admin_main_app", web.Application)
 """The host application the admin sub-app is mounted on (its pipeline, bus, registry)."""
 ADMIN = web.AppKey("admin_state", AdminState)
+ADMIN_USER = web.RequestKey("admin_user", AdminUser)
+"""The signed-in admin of this request (set by the session middleware)."""

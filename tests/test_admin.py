@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Awaitable, Callable
 
@@ -168,3 +169,116 @@ async def test_events_page_escapes_payloads(admin_client: TestClient) -> None:
 async def client(make_client, tmp_path):  # TEMP while the demo plugins' migrations are in flux
     (tmp_path / "noplugins").mkdir()
     return await make_client(plugins_dir=tmp_path / "noplugins")
+
+
+MOBILE_V1 = """{
+  "version": 1,
+  "description": "mobile app",
+  "routes": [
+    {"path": "/clients/{id}", "methods": ["GET"], "location": "/api/v1/clients/{id}", "roles": ["admin"]}
+  ]
+}
+"""
+
+
+async def page_token(client: TestClient, path: str) -> tuple[str, str]:
+    resp = await client.get(path)
+    assert resp.status == 200, await resp.text()
+    text = await resp.text()
+    return text, CSRF.search(text).group(1)
+
+
+def etag_of(text: str) -> str:
+    return html.unescape(re.search(r'name="etag" value="([^"]*)"', text).group(1))
+
+
+async def create_app_file(client: TestClient, name: str, content: str) -> None:
+    _, token = await page_token(client, "/admin/routes")
+    resp = await client.post(
+        "/admin/routes/new", data={"_csrf": token, "app": name, "content": content}
+    )
+    assert resp.status == 200, await resp.text()
+    assert "Done: created" in await resp.text()
+
+
+async def test_create_edit_conflict_history_rollback(admin_client: TestClient) -> None:
+    client = admin_client
+    await create_app_file(client, "mobile", MOBILE_V1)
+    listing = await (await client.get("/admin/routes")).text()
+    assert "mobile" in listing and "applied" in listing
+
+    # two people open the editor
+    first, token = await page_token(client, "/admin/routes/mobile")
+    second, _ = await page_token(client, "/admin/routes/mobile")
+    v2 = MOBILE_V1.replace("/api/v1/", "/api/v2/")
+    # check shows the diff without saving
+    resp = await client.post(
+        "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(first), "content": v2, "action": "check"},
+    )
+    text = await resp.text()
+    assert resp.status == 200 and "The file is valid" in text and "/api/v2/clients/{id}" in text
+    # the first saves
+    resp = await client.post(
+        "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(first), "content": v2, "action": "save"},
+    )
+    assert "Done: saved" in await resp.text()
+    # the second saves from the old version: conflict, their text kept, nothing overwritten
+    mine = MOBILE_V1.replace('"mobile app"', '"second editor"')
+    resp = await client.post(
+        "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(second), "content": mine, "action": "save"},
+    )
+    text = await resp.text()
+    assert resp.status == 409 and "Conflict" in text and "second editor" in text
+    current, _ = await page_token(client, "/admin/routes/mobile")
+    assert "/api/v2/clients/{id}" in current and "second editor" not in current
+
+    # history: initial (v1 via create), v2 save; roll back to the first version
+    history = await (await client.get("/admin/routes/mobile/history")).text()
+    versions = re.findall(r'action="/admin/routes/mobile/rollback/(\d+)"', history)
+    assert versions, history
+    resp = await client.post(f"/admin/routes/mobile/rollback/{versions[-1]}", data={"_csrf": token})
+    assert "rolled back" in await resp.text()
+    current, _ = await page_token(client, "/admin/routes/mobile")
+    assert "/api/v1/clients/{id}" in current
+    history = await (await client.get("/admin/routes/mobile/history")).text()
+    assert "rollback" in history and "admin" in history
+
+
+async def test_invalid_edit_is_refused_with_line_and_column(admin_client: TestClient) -> None:
+    client = admin_client
+    await create_app_file(client, "mobile", MOBILE_V1)
+    text, token = await page_token(client, "/admin/routes/mobile")
+    broken = MOBILE_V1.replace('"methods": ["GET"],', '"methods": ["GET"]')
+    resp = await client.post(
+        "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(text), "content": broken, "action": "save"},
+    )
+    body = await resp.text()
+    assert resp.status == 422
+    assert "Not saved" in body and "line 5, column" in body
+    current, _ = await page_token(client, "/admin/routes/mobile")
+    assert '"methods": ["GET"],' in html.unescape(current)  # nothing written
+
+
+async def test_route_fields_are_shown_escaped(admin_client: TestClient) -> None:
+    client = admin_client
+    evil = MOBILE_V1.replace('"mobile app"', '"<script>alert(1)</script>"')
+    await create_app_file(client, "evil", evil)
+    for path in ("/admin/routes/evil", "/admin/routes/evil/history"):
+        body = await (await client.get(path)).text()
+        assert "<script>alert(1)</script>" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+async def test_delete_app(admin_client: TestClient) -> None:
+    client = admin_client
+    await create_app_file(client, "gone", MOBILE_V1)
+    text, token = await page_token(client, "/admin/routes/gone")
+    resp = await client.post(
+        "/admin/routes/gone/delete", data={"_csrf": token, "etag": etag_of(text)}
+    )
+    assert "Done: deleted" in await resp.text()
+    assert (await client.get("/admin/routes/gone")).status == 404
