@@ -208,7 +208,7 @@ def compile_date_format(date_format: str, locale: str = DEFAULT_LOCALE) -> DateP
             )
     if pos != len(date_format):
         raise MifosFieldError("dateFormat", f"{date_format!r} has an unterminated quote")
-    for needed, label in (("year", "a year (yyyy)"), ("day", "a day (dd)")):
+    for needed, label in (("year", "year (yyyy)"), ("day", "day (dd)")):
         if not any(g.startswith(needed) for g in groups):
             raise MifosFieldError("dateFormat", f"{date_format!r} has no {label}")
     if not any(g.startswith("month") for g in groups):
