@@ -319,6 +319,105 @@ async def test_client_queries_and_validation_errors(
     )
     assert body == {"data": {"a": {"displayName": "Ada Client0"}, "b": None}}
     status, body = await gql(client, CREATE, admin_headers, {"input": {"firstname": "Only"}})
+    assert status == 200
     error = body["errors"][0]
     assert error["extensions"]["code"] == "VALIDATION_ERROR"
     assert error["extensions"]["errors"][0]["field"] == "lastname"
+
+
+LOANS_QUERY = """
+query Clients($limit: Int!) {
+  clients(limit: $limit) {
+    id
+    displayName
+    loans { id clientId principal status }
+    savingsAccounts { id clientId status }
+  }
+}
+"""
+
+
+@pytest.fixture
+def sql_log(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement the server runs from now on (wraps the connection's execute_query)."""
+    from tortoise import connections
+
+    statements: list[str] = []
+    connection_class = type(connections.get("default"))
+    original = connection_class.execute_query
+
+    async def counting(self: Any, query: str, values: Any = None) -> Any:
+        statements.append(query)
+        return await original(self, query, values)
+
+    monkeypatch.setattr(connection_class, "execute_query", counting)
+    return statements
+
+
+async def test_extend_type_across_plugins_without_n_plus_1(
+    client: TestClient, admin_headers: Headers, sql_log: list[str]
+) -> None:
+    ids = await _create_clients(client, admin_headers, 20)
+    for client_id in ids[:2]:
+        for principal in (1000, 2500):
+            resp = await client.post(
+                "/api/v1/loans",
+                json={"clientId": client_id, "productId": 1, "principal": principal},
+                headers=admin_headers,
+            )
+            assert resp.status == 201, await resp.text()
+    resp = await client.post(
+        "/api/v1/savingsaccounts", json={"clientId": ids[1], "productId": 1}, headers=admin_headers
+    )
+    assert resp.status == 201, await resp.text()
+
+    def loan_queries() -> int:
+        return sum('"loans_loan"' in s and "SELECT" in s.upper() for s in sql_log)
+
+    sql_log.clear()
+    status, body = await gql(client, LOANS_QUERY, admin_headers, {"limit": 1})
+    assert status == 200, body
+    one = body["data"]["clients"]
+    assert [float(loan["principal"]) for loan in one[0]["loans"]] == [1000.0, 2500.0]
+    assert one[0]["loans"][0]["status"] == "submitted"
+    queries_for_one, loan_queries_for_one = len(sql_log), loan_queries()
+
+    sql_log.clear()
+    status, body = await gql(client, LOANS_QUERY, admin_headers, {"limit": 20})
+    assert status == 200, body
+    clients = body["data"]["clients"]
+    assert len(clients) == 20
+    assert [len(c["loans"]) for c in clients] == [2, 2] + [0] * 18
+    assert all(loan["clientId"] == c["id"] for c in clients for loan in c["loans"])
+    assert [len(c["savingsAccounts"]) for c in clients[:3]] == [0, 1, 0]
+    # the same number of statements for 20 clients as for 1: clients, loans, savings
+    assert len(sql_log) == queries_for_one == 3
+    assert loan_queries() == loan_queries_for_one == 1
+
+
+async def test_role_restricted_field_for_user_without_role(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    from host.users import add_user
+
+    await _create_clients(client, admin_headers, 2)
+    await add_user("clerk", "clerk-password-1", ["clients:read"])
+    clerk = {"Authorization": f"Bearer {await login(client, 'clerk', 'clerk-password-1')}"}
+    status, body = await gql(client, "{ clients { displayName loans { id } } }", clerk)
+    assert status == 200
+    # the gated field is null with an error per client; the rest of the data is there
+    assert body["data"]["clients"] == [
+        {"displayName": "Ada Client0", "loans": None},
+        {"displayName": "Ada Client1", "loans": None},
+    ]
+    assert [e["path"] for e in body["errors"]] == [["clients", 0, "loans"], ["clients", 1, "loans"]]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    assert "loans:read" in body["errors"][0]["message"]
+    status, body = await gql(client, "{ clients { displayName } }", clerk)
+    assert body == {
+        "data": {"clients": [{"displayName": "Ada Client0"}, {"displayName": "Ada Client1"}]}
+    }
+    # writing needs clients:write
+    status, body = await gql(client, CREATE, clerk, {"input": {"fullname": "Acme"}})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "status": 403}

@@ -38,8 +38,8 @@ type Loan {
 }
 
 extend type Client {
-  "The client's loans, oldest first. Needs loans:read."
-  loans: [Loan!]!
+  "The client's loans, oldest first. Needs loans:read (null with a FORBIDDEN error without it)."
+  loans: [Loan!]
 }
 
 extend type Query {

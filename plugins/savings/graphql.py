@@ -34,8 +34,8 @@ type SavingsAccount {
 }
 
 extend type Client {
-  "The client's savings accounts, oldest first. Needs savings:read."
-  savingsAccounts: [SavingsAccount!]!
+  "The client's savings accounts, oldest first. Needs savings:read (null without it)."
+  savingsAccounts: [SavingsAccount!]
 }
 
 extend type Query {
