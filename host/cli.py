@@ -27,6 +27,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     app = create_app(settings)
+    from host.gateway import enable_sighup
+
+    enable_sighup(app)  # reload routes.d on SIGHUP
     print(f"plughost serving on http://{host}:{port}  (Ctrl-C to stop)", file=sys.stderr)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
     return 0
@@ -166,6 +169,12 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_db(settings, work)
 
 
+def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
+    from host.gateway.check import check_files, files_to_check
+
+    return check_files(files_to_check(args.files, settings.routes_dir))
+
+
 def _prompt_password() -> str:
     import getpass
 
@@ -249,6 +258,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("username")
     s.add_argument("roles", nargs="*", help="the new roles (none removes all)")
     p.set_defaults(func=_cmd_users)
+
+    p = sub.add_parser("routes", help="gateway route files (routes.d): check")
+    routes = p.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
+    c = routes.add_parser(
+        "check",
+        help="validate route files offline; errors as file:line:col, exit 1 on any error",
+        description="Validate routes.d files as the server would (default: every *.json in "
+        "PLUGHOST_ROUTES_DIR). Prints file:line:col: error: ... and exits 1 on any error.",
+    )
+    c.add_argument("files", nargs="*", help="files to check (default: the routes folder)")
+    p.set_defaults(func=_cmd_routes)
     return parser
 
 

@@ -5,7 +5,9 @@ Pattern syntax (shared by plugin REST routes and routes.d files):
   /clients/{id}       a parameter: exactly one non-empty segment
   /files/{path*}      a tail wildcard: the rest of the path (may be empty), last segment only
 Matching is deterministic: at each segment a static child beats a parameter, which beats a
-wildcard; the router backtracks when a more specific branch leads nowhere.
+wildcard; the router backtracks when a more specific branch leads nowhere. A route may carry an
+explicit `priority` (default 0): when any route has one, every matching route is considered and the
+highest priority wins, ties going to the most specific (the order above).
 """
 
 from __future__ import annotations
@@ -96,14 +98,17 @@ def shape(segments: tuple[Segment, ...]) -> str:
     )
 
 
+_Entry = tuple[tuple[str, ...], str, T, int]
+
+
 @dataclass
 class _Node(Generic[T]):
     static: dict[str, _Node[T]] = field(default_factory=dict)
     param: _Node[T] | None = None
     param_names: dict[str, None] = field(default_factory=dict)
-    # method -> (parameter names, pattern, target); a tail route's last name is the tail's
-    methods: dict[str, tuple[tuple[str, ...], str, T]] = field(default_factory=dict)
-    tail: dict[str, tuple[tuple[str, ...], str, T]] = field(default_factory=dict)
+    # method -> (parameter names, pattern, target, priority); a tail route's last name is the tail's
+    methods: dict[str, _Entry[T]] = field(default_factory=dict)
+    tail: dict[str, _Entry[T]] = field(default_factory=dict)
 
 
 class Router(Generic[T]):
@@ -112,11 +117,12 @@ class Router(Generic[T]):
     def __init__(self) -> None:
         self._root: _Node[T] = _Node()
         self._count = 0
+        self._prioritised = False
 
     def __len__(self) -> int:
         return self._count
 
-    def add(self, pattern: str, methods: Iterable[str], target: T) -> None:
+    def add(self, pattern: str, methods: Iterable[str], target: T, priority: int = 0) -> None:
         """Add a route; raises PatternError for a bad pattern or a method already routed there."""
         segments = parse_pattern(pattern)
         node = self._root
@@ -143,16 +149,23 @@ class Router(Generic[T]):
             if method in table:
                 raise PatternError(f"{method} {pattern!r} duplicates {method} {table[method][1]!r}")
         for method in wanted:
-            table[method] = (tuple(names), pattern, target)
+            table[method] = (tuple(names), pattern, target, priority)
+        self._prioritised = self._prioritised or priority != 0
         self._count += 1
 
     def match(self, method: str, path: str) -> Match[T]:
         """Find the most specific route; NoRoute or MethodNotAllowed(allowed) otherwise."""
         parts = [unquote(p) for p in split_path(path)]
         allowed: set[str] = set()
-        found = self._walk(self._root, parts, 0, [], method.upper(), allowed)
-        if found is not None:
-            return found
+        if self._prioritised:
+            found_all: list[tuple[int, Match[T]]] = []
+            self._walk(self._root, parts, 0, [], method.upper(), allowed, found_all)
+            if found_all:  # max() keeps the first (most specific) of equal priorities
+                return max(found_all, key=lambda pm: pm[0])[1]
+        else:
+            found = self._walk(self._root, parts, 0, [], method.upper(), allowed)
+            if found is not None:
+                return found
         if allowed:
             raise MethodNotAllowed(allowed)
         raise NoRoute(path)
@@ -165,36 +178,42 @@ class Router(Generic[T]):
         values: list[str],
         method: str,
         allowed: set[str],
+        collect: list[tuple[int, Match[T]]] | None = None,
     ) -> Match[T] | None:
+        """The first match in specificity order; with `collect`, every match is appended there."""
         if index == len(parts):
             hit = self._pick(node.methods, method, allowed)
             if hit is not None:
-                names, pattern, target = hit
-                return Match(target, dict(zip(names, values, strict=True)), pattern)
+                names, pattern, target, priority = hit
+                here = Match(target, dict(zip(names, values, strict=True)), pattern)
+                if collect is None:
+                    return here
+                collect.append((priority, here))
         else:
             child = node.static.get(parts[index])
             if child is not None:
-                found = self._walk(child, parts, index + 1, values, method, allowed)
+                found = self._walk(child, parts, index + 1, values, method, allowed, collect)
                 if found is not None:
                     return found
             if node.param is not None:
                 values.append(parts[index])
-                found = self._walk(node.param, parts, index + 1, values, method, allowed)
+                found = self._walk(node.param, parts, index + 1, values, method, allowed, collect)
                 values.pop()
                 if found is not None:
                     return found
         if node.tail:
             hit = self._pick(node.tail, method, allowed)
             if hit is not None:
-                names, pattern, target = hit
+                names, pattern, target, priority = hit
                 params = dict(zip(names, [*values, "/".join(parts[index:])], strict=True))
-                return Match(target, params, pattern)
+                here = Match(target, params, pattern)
+                if collect is None:
+                    return here
+                collect.append((priority, here))
         return None
 
     @staticmethod
-    def _pick(
-        table: dict[str, tuple[tuple[str, ...], str, T]], method: str, allowed: set[str]
-    ) -> tuple[tuple[str, ...], str, T] | None:
+    def _pick(table: dict[str, _Entry[T]], method: str, allowed: set[str]) -> _Entry[T] | None:
         """The entry for `method` (HEAD falls back to GET); else note what the path allows."""
         hit = table.get(method)
         if hit is None and method == "HEAD":

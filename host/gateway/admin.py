@@ -1,0 +1,198 @@
+"""Admin endpoints for routes.d (role admin): status, reload, and a versioned file API.
+
+The file API is what the admin UI edits through: GET gives the text and an ETag (content hash);
+PUT and DELETE need `If-Match` with that ETag (412 when someone saved in between, so no edit is
+lost), validate with the same compiler the watcher uses (422 with line/column, nothing written),
+and write atomically (temp file + rename in the same folder) so the watcher never reads half a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from host.api import ApiRequest, Routes
+from host.auth import ADMIN_ROLE
+from host.gateway.state import GATEWAY, Gateway
+from host.gateway.table import APP_NAME, compile_table, content_hash
+from host.problems import Problem
+
+__all__ = ("routes",)
+
+routes = Routes()
+ADMIN = (ADMIN_ROLE,)
+TAGS = ("gateway",)
+
+
+@routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS)
+async def routes_status(request: ApiRequest) -> web.Response:
+    """Every app's route file: hash, applied time, routes, last error (line/column)."""
+    gateway = request.app[GATEWAY]
+    return web.json_response(_status(gateway))
+
+
+@routes.post("/admin/routes/reload", roles=ADMIN, tags=TAGS)
+async def routes_reload(request: ApiRequest) -> web.Response:
+    """Re-read and re-validate every file now (as SIGHUP does)."""
+    gateway = request.app[GATEWAY]
+    summary = await gateway.store.reload(force=True, reason="api")
+    return web.json_response({"reload": summary, **_status(gateway)})
+
+
+@routes.post("/admin/routes/validate", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+async def routes_validate(request: ApiRequest) -> web.Response:
+    """Validate a file's text without writing it (`?app=` names it; default `check`)."""
+    name = request.query.get("app", "check").lower()
+    result = await asyncio.to_thread(compile_table, name, request.body)
+    return web.json_response(
+        {
+            "valid": result.ok,
+            "routes": len(result.table.routes) if result.table else 0,
+            "errors": [e.as_dict() for e in result.errors],
+            "warnings": [w.as_dict() for w in result.warnings],
+        }
+    )
+
+
+@routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+async def routes_read(request: ApiRequest) -> web.Response:
+    """The file's text, with its ETag for a later PUT/DELETE."""
+    gateway, app = request.app[GATEWAY], _app_name(request)
+    raw = _read(_file(gateway, app))
+    if raw is None:
+        raise Problem(404, f"No route file for app {app!r}")
+    return web.Response(body=raw, content_type="application/json", headers={"ETag": _etag(raw)})
+
+
+@routes.put("/admin/routes/{app}", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+async def routes_write(request: ApiRequest) -> web.Response:
+    """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
+    gateway, app = request.app[GATEWAY], _app_name(request)
+    result = await asyncio.to_thread(compile_table, app, request.body)
+    if not result.ok:
+        first = result.errors[0]
+        raise Problem(
+            422,
+            f"The route file is invalid ({len(result.errors)} error(s)); first at line "
+            f"{first.line} column {first.column}: {first.message}",
+            slug="invalid-route-file",
+            errors=[e.as_dict() for e in result.errors],
+        )
+    async with gateway.write_lock:
+        path = _file(gateway, app)
+        current = _read(path)
+        _check_precondition(request, current)
+        try:
+            await asyncio.to_thread(_write_atomic, path, request.body)
+        except OSError as exc:
+            raise Problem(
+                409, f"The routes folder cannot be written ({exc.strerror})", slug="read-only"
+            ) from None
+        await gateway.store.reload(reason="admin")
+    status = gateway.store.status.get(app)
+    return web.json_response(
+        {
+            "app": app,
+            "hash": content_hash(request.body),
+            "warnings": [w.as_dict() for w in result.warnings],
+            "status": status.as_dict() if status else None,
+        },
+        status=201 if current is None else 200,
+        headers={"ETag": _etag(request.body)},
+    )
+
+
+@routes.delete("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+async def routes_delete(request: ApiRequest) -> web.Response:
+    """Remove the file (If-Match required); the app stops being served."""
+    gateway, app = request.app[GATEWAY], _app_name(request)
+    async with gateway.write_lock:
+        path = _file(gateway, app)
+        current = _read(path)
+        if current is None:
+            raise Problem(404, f"No route file for app {app!r}")
+        _check_precondition(request, current)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise Problem(
+                409, f"The routes folder cannot be written ({exc.strerror})", slug="read-only"
+            ) from None
+        await gateway.store.reload(reason="admin")
+    return web.Response(status=204)
+
+
+def _status(gateway: Gateway) -> dict[str, Any]:
+    store = gateway.store
+    return {
+        "dir": str(store.directory),
+        "reloads": store.reloads,
+        "apps": [s.as_dict() for _, s in sorted(store.status.items())],
+    }
+
+
+def _app_name(request: ApiRequest) -> str:
+    app = request.match_info["app"].lower()
+    if not APP_NAME.match(app):
+        raise Problem(400, "An app name is 1-64 characters: a-z, 0-9, '_', '-'")
+    return app
+
+
+def _file(gateway: Gateway, app: str) -> Path:
+    status = gateway.store.status.get(app)
+    return gateway.store.directory / (status.file if status else f"{app}.json")
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _etag(raw: bytes) -> str:
+    return f'"{content_hash(raw)}"'
+
+
+def _check_precondition(request: ApiRequest, current: bytes | None) -> None:
+    if_match = request.headers.get("If-Match")
+    if_none = request.headers.get("If-None-Match")
+    if current is None:
+        if if_match is not None:
+            raise Problem(412, "The file does not exist (If-Match cannot match)")
+        return
+    if if_none is not None and if_none.strip() == "*":
+        raise Problem(412, "The file already exists (If-None-Match: *)")
+    if if_match is None:
+        raise Problem(
+            428,
+            "Send If-Match with the ETag from GET, so that a concurrent edit is not overwritten",
+            slug="precondition-required",
+        )
+    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    if "*" not in tags and _etag(current) not in tags:
+        raise Problem(
+            412,
+            "The file changed since you read it; reload it and apply your edit again",
+            slug="edit-conflict",
+            current_etag=_etag(current),
+        )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file (a dot file, ignored by the watcher) in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

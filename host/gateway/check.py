@@ -1,0 +1,47 @@
+"""`plughost routes check [FILES]`: validate route files offline, as the server would."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from host.gateway.table import APP_NAME, compile_table
+
+__all__ = ("check_files",)
+
+
+def check_files(paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Print `file:line:col: error: ...` for each problem; 0 when every file is valid, else 1."""
+    failed = 0
+    if not paths:
+        print("no route files to check", file=err)
+        return 1
+    for path in paths:
+        app = path.name.removesuffix(".json").lower()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            print(f"{path}:1:1: error: cannot read ({exc.strerror})", file=err)
+            failed += 1
+            continue
+        result = compile_table(app, raw)
+        errors = list(result.errors)
+        if not APP_NAME.match(app) or not path.name.endswith(".json"):
+            print(f"{path}:1:1: error: the file name must be <app>.json (a-z, 0-9, _, -)", file=err)
+            failed += 1
+        for error in errors:
+            print(error.format(str(path)), file=err)
+        for warning in result.warnings:
+            print(warning.format(str(path), "warning"), file=err)
+        if errors:
+            failed += 1
+        elif result.table is not None:
+            print(f"{path}: ok ({len(result.table.routes)} routes)", file=out)
+    return 1 if failed else 0
+
+
+def files_to_check(given: list[str], routes_dir: Path) -> list[Path]:
+    if given:
+        return [Path(g) for g in given]
+    return sorted(p for p in routes_dir.glob("*.json") if not p.name.startswith("."))

@@ -1,0 +1,573 @@
+"""Gateway against a live server: app selection, mapping, roles, live reload, admin file API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from host.keys import AUTH
+
+REPO = Path(__file__).resolve().parent.parent
+
+PLUGIN = """
+from aiohttp import web
+from host import ApiRequest, Plugin, Routes
+
+v1, v2 = Routes(), Routes()
+
+
+@v1.get("/things/{id}", roles=("things:read",))
+async def thing_v1(request: ApiRequest) -> web.Response:
+    return web.json_response({"version": 1, "id": request.match_info["id"], "app": request.app_name})
+
+
+@v2.get("/things/{id}", roles=("things:read",))
+async def thing_v2(request: ApiRequest) -> web.Response:
+    return web.json_response({"version": 2, "thing": {"id": request.match_info["id"]}})
+
+
+@v1.get("/echo/{value}", public=True)
+async def echo(request: ApiRequest) -> web.Response:
+    return web.json_response({"value": request.match_info["value"], "path": request.path})
+
+
+@v1.get("/files/{rest*}", public=True)
+async def files(request: ApiRequest) -> web.Response:
+    return web.json_response({"rest": request.match_info["rest"], "path": request.path})
+
+
+plugin = Plugin(name="gwdemo", version="1.0", rest={"v1": v1, "v2": v2})
+"""
+
+
+def routes_doc(version: int = 1, *, extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "routes": [
+            {
+                "path": "/things/{id}",
+                "location": f"/api/v{version}/things/{{id}}",
+                "roles": ["things:read"],
+            },
+            {"path": "/echo/{value}", "location": "/api/v1/echo/{value}", "public": True},
+            {"path": "/files/{rest*}", "location": "/api/v1/files/{rest}", "public": True},
+            *(extra or []),
+        ],
+    }
+
+
+def write_json(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@pytest.fixture(scope="session")
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("gwplugins")
+    (folder / "gwdemo").mkdir()
+    (folder / "gwdemo" / "__init__.py").write_text(PLUGIN)
+    return folder
+
+
+@dataclass
+class Gw:
+    client: TestClient
+    routes: Path
+
+    def token(self, *roles: str, subject: str = "user") -> dict[str, str]:
+        token, _ = self.client.app[AUTH].issue_token(subject, roles)
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.token("admin", subject="admin")
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        resp = await self.client.get(path, **kw)
+        return resp.status, await resp.json()
+
+    async def status(self) -> dict[str, Any]:
+        resp = await self.client.get("/api/v1/admin/routes/status", headers=self.admin)
+        assert resp.status == 200
+        return {a["app"]: a for a in (await resp.json())["apps"]}
+
+    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+        """Poll until `check()` is true (no fixed sleeps: the deadline only bounds a failure)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def make_gw(
+    make_client: Callable[..., Awaitable[TestClient]], tmp_path: Path, plugin_dir: Path
+) -> Callable[..., Awaitable[Gw]]:
+    async def factory(files: dict[str, Any] | None = None, **settings: Any) -> Gw:
+        routes = tmp_path / "routes.d"
+        routes.mkdir(exist_ok=True)
+        for name, doc in (files if files is not None else {"demo.json": routes_doc()}).items():
+            if isinstance(doc, str):
+                (routes / name).write_text(doc)
+            else:
+                write_json(routes / name, doc)
+        settings.setdefault("routes_poll_seconds", 0.5)
+        # only the test plugin: the gateway does not depend on the demo plugins
+        settings.setdefault("plugins_dir", plugin_dir)
+        client = await make_client(routes_dir=routes, **settings)
+        return Gw(client, routes)
+
+    return factory
+
+
+@pytest.fixture
+async def gw(make_gw: Callable[..., Awaitable[Gw]]) -> Gw:
+    return await make_gw()
+
+
+# selection, mapping, roles ----------------------------------------------------------------------
+async def test_roles_401_403_200_through_header_and_prefix(gw: Gw) -> None:
+    resp = await gw.client.get("/api/things/7", headers={"X-App-Name": "demo"})
+    assert resp.status == 404  # the app has no /api/things route: the app's table is authoritative
+    resp = await gw.client.get("/apps/demo/things/7")
+    assert resp.status == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert resp.content_type == "application/problem+json"
+    resp = await gw.client.get("/apps/demo/things/7", headers=gw.token("other"))
+    assert resp.status == 403
+    assert (await resp.json())["status"] == 403
+    status, body = await gw.get("/apps/demo/things/7", headers=gw.token("things:read"))
+    assert (status, body) == (200, {"version": 1, "id": "7", "app": "demo"})
+    # header, any case, on any path (not only /api/...)
+    headers = {"X-APP-NAME": "DeMo", **gw.token("things:read")}
+    status, body = await gw.get("/things/8", headers=headers)
+    assert (status, body["id"]) == (200, "8")
+    # calls naming no app reach the internal API as before
+    status, body = await gw.get("/api/v1/things/9", headers=gw.token("things:read"))
+    assert (status, body["app"]) == (200, None)
+
+
+async def test_unknown_app_no_route_and_method(gw: Gw) -> None:
+    resp = await gw.client.get("/apps/nope/things/1")
+    assert resp.status == 404
+    assert "nope" in (await resp.json())["detail"]
+    resp = await gw.client.get("/apps/demo/unmapped")
+    assert resp.status == 404
+    resp = await gw.client.post("/apps/demo/things/1", headers=gw.token("things:read"))
+    assert resp.status == 405
+    assert "GET" in resp.headers["Allow"]
+    resp = await gw.client.get("/apps/demo/things/1", headers={"X-App-Name": "other"})
+    assert resp.status == 400
+
+
+async def test_direct_api_can_be_turned_off(make_gw: Callable[..., Awaitable[Gw]]) -> None:
+    gw = await make_gw(gateway_direct_api=False)
+    resp = await gw.client.get("/api/v1/things/1", headers=gw.token("things:read"))
+    assert resp.status == 404
+    status, _ = await gw.get("/apps/demo/things/1", headers=gw.token("things:read"))
+    assert status == 200
+
+
+async def test_parameters_cannot_climb_out_of_the_location(gw: Gw) -> None:
+    # an encoded slash stays inside the one parameter
+    status, body = await gw.get("/apps/demo/echo/a%252Fb")
+    assert status == 200
+    assert body["value"] == "a/b"
+    assert body["path"] == "/api/v1/echo/a%2Fb"
+    # '..' as a value (encoded, so aiohttp does not resolve it first) is refused
+    for bad in ("/apps/demo/echo/%252e%252e", "/apps/demo/files/x/%252E%252E/y"):
+        resp = await gw.client.get(bad)
+        assert resp.status == 400, bad
+    status, body = await gw.get("/apps/demo/files/a/b%20c/d")
+    assert status == 200
+    assert body["path"] == "/api/v1/files/a/b%20c/d"
+    # a raw '..' is resolved by the HTTP layer before any app sees it
+    resp = await gw.client.get("/apps/demo/echo/../../api/v1/me")
+    assert resp.status in (401, 404)
+
+
+# live reload ------------------------------------------------------------------------------------
+async def test_version_remap_v1_to_v2_by_editing_the_file(gw: Gw) -> None:
+    headers = {"X-App-Name": "demo", **gw.token("things:read")}
+    _, body = await gw.get("/things/5", headers=headers)
+    assert body == {"version": 1, "id": "5", "app": "demo"}
+    write_json(gw.routes / "demo.json", routes_doc(version=2))
+
+    async def is_v2() -> bool:
+        status, body = await gw.get("/things/5", headers=headers)
+        assert status == 200
+        return bool(body.get("version") == 2)
+
+    await gw.until(is_v2)
+    _, body = await gw.get("/things/5", headers=headers)
+    assert body == {"version": 2, "thing": {"id": "5"}}
+    apps = await gw.status()
+    assert apps["demo"]["state"] == "ok"
+    assert apps["demo"]["applied_at"]
+
+
+async def test_invalid_edit_keeps_last_good_table_and_reports_line_col(gw: Gw) -> None:
+    headers = gw.token("things:read")
+    before = (await gw.status())["demo"]["hash"]
+    text = json.dumps(routes_doc(version=2), indent=2).replace('"public": true', '"public": tru')
+    (gw.routes / "demo.json").write_text(text)
+
+    async def reported() -> bool:
+        return bool((await gw.status())["demo"]["last_error"])
+
+    await gw.until(reported)
+    demo = (await gw.status())["demo"]
+    assert demo["state"] == "stale"
+    assert demo["hash"] == before
+    error = demo["last_error"]
+    lines = text.splitlines()
+    bad_line = next(i for i, line in enumerate(lines, 1) if '"public": tru' in line)
+    assert error["line"] == bad_line
+    assert error["column"] == lines[bad_line - 1].index("tru") + 1
+    status, body = await gw.get("/apps/demo/things/1", headers=headers)
+    assert (status, body["version"]) == (200, 1)  # still the last good (v1) table
+    health = await (await gw.client.get("/healthz")).json()
+    assert health["routes"]["status"] == "error"
+    assert health["routes"]["apps"]["demo"]["last_error"]["line"] == bad_line
+    # a schema error is reported at the offending value
+    doc = routes_doc()
+    doc["routes"][0]["methods"] = ["FETCH"]
+    text = json.dumps(doc, indent=2)
+    (gw.routes / "demo.json").write_text(text)
+
+    async def schema_error() -> bool:
+        err = (await gw.status())["demo"]["last_error"]
+        return bool(err and "FETCH" in err["message"])
+
+    await gw.until(schema_error)
+    error = (await gw.status())["demo"]["last_error"]
+    assert text.splitlines()[error["line"] - 1][error["column"] - 1 :].startswith('"FETCH"')
+    # fixing the file applies it and clears the error
+    write_json(gw.routes / "demo.json", routes_doc(version=2))
+
+    async def fixed() -> bool:
+        return (await gw.status())["demo"]["state"] == "ok"
+
+    await gw.until(fixed)
+    status, body = await gw.get("/apps/demo/things/1", headers=headers)
+    assert body["version"] == 2
+    health = await (await gw.client.get("/healthz")).json()
+    assert health["routes"]["status"] == "ok"
+
+
+async def test_atomic_rename_and_configmap_symlink_swap(gw: Gw) -> None:
+    headers = gw.token("things:read")
+    write_atomic(gw.routes / "demo.json", json.dumps(routes_doc(version=2)))
+
+    async def version_is(v: int) -> bool:
+        return bool((await gw.get("/apps/demo/things/1", headers=headers))[1].get("version") == v)
+
+    await gw.until(lambda: version_is(2))
+
+    # ConfigMap layout: cm.json -> ..data/cm.json, ..data -> ..2026_1; swap ..data atomically
+    d = gw.routes
+    (d / "..2026_1").mkdir()
+    write_json(d / "..2026_1" / "cm.json", routes_doc(version=1))
+    os.symlink("..2026_1", d / "..data")
+    os.symlink("..data/cm.json", d / "cm.json")
+
+    async def cm_version_is(v: int) -> bool:
+        status, body = await gw.get("/apps/cm/things/1", headers=headers)
+        return status == 200 and body.get("version") == v
+
+    await gw.until(lambda: cm_version_is(1))
+    (d / "..2026_2").mkdir()
+    write_json(d / "..2026_2" / "cm.json", routes_doc(version=2))
+    os.symlink("..2026_2", d / "..data_tmp")
+    os.replace(d / "..data_tmp", d / "..data")
+    (d / "..2026_1" / "cm.json").unlink()
+    (d / "..2026_1").rmdir()
+    await gw.until(lambda: cm_version_is(2))
+    # deleting a file removes the app
+    (d / "demo.json").unlink()
+
+    async def gone() -> bool:
+        return (await gw.client.get("/apps/demo/things/1", headers=headers)).status == 404
+
+    await gw.until(gone)
+
+
+async def test_no_request_fails_while_the_file_is_rewritten_100_times(gw: Gw) -> None:
+    headers = {"X-App-Name": "demo", **gw.token("things:read")}
+    stop = asyncio.Event()
+    seen: dict[int, int] = {}
+    failures: list[tuple[int, str]] = []
+
+    async def load() -> None:
+        while not stop.is_set():
+            resp = await gw.client.get("/things/3", headers=headers)
+            if resp.status != 200:
+                failures.append((resp.status, await resp.text()))
+            else:
+                version = (await resp.json())["version"]
+                seen[version] = seen.get(version, 0) + 1
+
+    workers = [asyncio.create_task(load()) for _ in range(8)]
+    path = gw.routes / "demo.json"
+    for i in range(100):
+        text = json.dumps(routes_doc(version=1 + i % 2), indent=2)
+        if i % 2:  # half in place (truncate + write: readers may see half a file), half atomic
+            path.write_text(text)
+        else:
+            write_atomic(path, text)
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*workers)
+    assert failures == []
+    assert seen.get(1) and seen.get(2)
+
+
+async def test_one_bad_file_does_not_stop_other_apps_at_start_up(
+    make_gw: Callable[..., Awaitable[Gw]],
+) -> None:
+    gw = await make_gw(
+        {
+            "good.json": routes_doc(),
+            "bad.json": '{"version": 1, "routes": [}',
+            "Bad Name.json": "{}",
+        }
+    )
+    status, body = await gw.get("/apps/good/things/1", headers=gw.token("things:read"))
+    assert (status, body["version"]) == (200, 1)
+    apps = await gw.status()
+    assert apps["good"]["state"] == "ok"
+    assert apps["bad"]["state"] == "failed"
+    assert apps["bad"]["last_error"] == {
+        "message": "JSON syntax: Expecting value",
+        "line": 1,
+        "column": 27,
+    }
+    resp = await gw.client.get("/apps/bad/things/1")
+    assert resp.status == 404
+    # the bad app recovers on its own once fixed; the good one kept serving meanwhile
+    write_json(gw.routes / "bad.json", routes_doc(version=2))
+
+    async def fixed() -> bool:
+        return (await gw.client.get("/apps/bad/echo/x")).status == 200
+
+    await gw.until(fixed)
+
+
+async def test_reload_endpoint_and_polling_fallback(make_gw: Callable[..., Awaitable[Gw]]) -> None:
+    gw = await make_gw(routes_watch=False, routes_poll_seconds=0)
+    headers = gw.token("things:read")
+    write_json(gw.routes / "demo.json", routes_doc(version=2))
+    await asyncio.sleep(0.3)  # nothing watches: the old table still serves
+    assert (await gw.get("/apps/demo/things/1", headers=headers))[1]["version"] == 1
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=headers)
+    assert resp.status == 403
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=gw.admin)
+    assert resp.status == 200
+    assert (await resp.json())["reload"]["applied"] == ["demo"]
+    assert (await gw.get("/apps/demo/things/1", headers=headers))[1]["version"] == 2
+
+    polled = await make_gw(routes_watch=False, routes_poll_seconds=0.2)
+    write_json(polled.routes / "demo.json", routes_doc(version=1))
+
+    async def v1() -> bool:
+        return (await polled.get("/apps/demo/things/1", headers=headers))[1]["version"] == 1
+
+    await polled.until(v1)
+
+
+# admin file API ---------------------------------------------------------------------------------
+async def test_admin_file_api_versions_validates_and_writes_atomically(gw: Gw) -> None:
+    base = "/api/v1/admin/routes"
+    resp = await gw.client.get(f"{base}/demo", headers=gw.admin)
+    assert resp.status == 200
+    etag = resp.headers["ETag"]
+    original = await resp.read()
+    new_text = json.dumps(routes_doc(version=2), indent=2).encode()
+    # no If-Match on an existing file: 428; stale ETag: 412; nothing written either way
+    resp = await gw.client.put(f"{base}/demo", data=new_text, headers=gw.admin)
+    assert resp.status == 428
+    stale = {"If-Match": '"0000"', **gw.admin}
+    resp = await gw.client.put(f"{base}/demo", data=new_text, headers=stale)
+    assert resp.status == 412
+    assert (gw.routes / "demo.json").read_bytes() == original
+    # invalid text: 422 with line/column, nothing written
+    bad = b'{\n  "version": 1,\n  "routes": [\n    {"path": "/x", "location": 5}\n  ]\n}'
+    resp = await gw.client.put(f"{base}/demo", data=bad, headers={"If-Match": etag, **gw.admin})
+    assert resp.status == 422
+    problem = await resp.json()
+    assert problem["errors"][0]["line"] == 4
+    assert problem["errors"][0]["column"] == bad.splitlines()[3].index(b"5") + 1
+    assert (gw.routes / "demo.json").read_bytes() == original
+    # the right ETag: saved, applied, new ETag
+    resp = await gw.client.put(
+        f"{base}/demo", data=new_text, headers={"If-Match": etag, **gw.admin}
+    )
+    assert resp.status == 200
+    new_etag = resp.headers["ETag"]
+    assert new_etag != etag
+    assert (gw.routes / "demo.json").read_bytes() == new_text
+    _, body = await gw.get("/apps/demo/things/1", headers=gw.token("things:read"))
+    assert body["version"] == 2
+    # a second writer still holding the old ETag loses: no lost edit
+    resp = await gw.client.put(
+        f"{base}/demo", data=original, headers={"If-Match": etag, **gw.admin}
+    )
+    assert resp.status == 412
+    # create a new app (201), then delete it with its ETag
+    resp = await gw.client.put(
+        f"{base}/fresh", data=new_text, headers={"If-None-Match": "*", **gw.admin}
+    )
+    assert resp.status == 201
+    fresh_etag = resp.headers["ETag"]
+    assert (await gw.client.get("/apps/fresh/echo/x")).status == 200
+    resp = await gw.client.delete(f"{base}/fresh", headers=gw.admin)
+    assert resp.status == 428
+    resp = await gw.client.delete(f"{base}/fresh", headers={"If-Match": fresh_etag, **gw.admin})
+    assert resp.status == 204
+    assert not (gw.routes / "fresh.json").exists()
+    assert (await gw.client.get("/apps/fresh/echo/x")).status == 404
+    assert [p.name for p in gw.routes.iterdir()] == ["demo.json"]  # no temp files left
+    # non-admins cannot use it
+    resp = await gw.client.get(f"{base}/demo", headers=gw.token("things:read"))
+    assert resp.status == 403
+
+
+async def test_validate_endpoint_reports_errors_and_shadowed_routes(gw: Gw) -> None:
+    doc = routes_doc(extra=[{"path": "/{any*}", "location": "/api/v1/echo/x", "priority": 5}])
+    resp = await gw.client.post(
+        "/api/v1/admin/routes/validate", data=json.dumps(doc, indent=2), headers=gw.admin
+    )
+    body = await resp.json()
+    assert body["valid"] is True
+    assert {w["pointer"] for w in body["warnings"]} == {
+        "/routes/0/path",
+        "/routes/1/path",
+        "/routes/2/path",
+    }
+    doc = routes_doc(extra=[{"path": "/things/{other}", "location": "/api/v1/echo/{other}"}])
+    resp = await gw.client.post(
+        "/api/v1/admin/routes/validate", data=json.dumps(doc), headers=gw.admin
+    )
+    body = await resp.json()
+    assert body["valid"] is False
+    assert "duplicates" in body["errors"][0]["message"]
+
+
+async def test_priority_breaks_ties(make_gw: Callable[..., Awaitable[Gw]]) -> None:
+    doc = {
+        "version": 1,
+        "routes": [
+            {"path": "/p/{a}/z", "location": "/api/v1/echo/first", "public": True},
+            {"path": "/p/y/{b}", "location": "/api/v1/echo/second", "public": True},
+        ],
+    }
+    gw = await make_gw({"prio.json": doc})
+    assert (await gw.get("/apps/prio/p/y/z"))[1]["value"] == "second"  # static first
+    doc["routes"][0]["priority"] = 1
+    write_json(gw.routes / "prio.json", doc)
+
+    async def first() -> bool:
+        return (await gw.get("/apps/prio/p/y/z"))[1]["value"] == "first"
+
+    await gw.until(first)
+
+
+# CLI --------------------------------------------------------------------------------------------
+def test_routes_check_exit_codes(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    write_json(good, routes_doc())
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{\n  "version": 1,\n  "routes": [\n    {"path": "nope", "location": "/x"}\n  ]\n}'
+    )
+    env = {**os.environ, "PLUGHOST_ROUTES_DIR": str(tmp_path), "PLUGHOST_DATA_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "host.cli", "routes", "check"]
+    ok = subprocess.run([*cmd, str(good)], capture_output=True, text=True, env=env, cwd=REPO)
+    assert ok.returncode == 0, ok.stderr
+    assert "ok (3 routes)" in ok.stdout
+    failed = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+    assert failed.returncode == 1
+    assert f"{bad}:4:14: error: /routes/0/path" in failed.stderr
+    repo = subprocess.run(
+        [*cmd, *map(str, sorted((REPO / "routes.d").glob("*.json")))],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert repo.returncode == 0, repo.stderr
+
+
+def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> None:
+    """`plughost serve` with no watcher and no polling: SIGHUP alone applies the edit."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    routes = tmp_path / "routes.d"
+    routes.mkdir()
+    write_json(routes / "demo.json", routes_doc())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "PLUGHOST_DATA_DIR": str(tmp_path / "var"),
+        "PLUGHOST_ROUTES_DIR": str(routes),
+        "PLUGHOST_PLUGINS_DIR": str(plugin_dir),
+        "PLUGHOST_ROUTES_WATCH": "false",
+        "PLUGHOST_ROUTES_POLL_SECONDS": "0",
+        "PLUGHOST_SECRET_KEY": "k" * 40,
+        "PLUGHOST_ADMIN_PASSWORD": "pw-for-sighup-test",
+        "PLUGHOST_LOG_FORMAT": "text",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def value() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/apps/demo/echo/x") as r:
+                return str(json.load(r)["path"])
+        except OSError:
+            return None
+
+    try:
+        deadline = time.monotonic() + 30
+        while value() is None:
+            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+            time.sleep(0.1)
+        doc = routes_doc()
+        doc["routes"][1]["location"] = "/api/v1/echo/{value}-reloaded"
+        write_json(routes / "demo.json", doc)
+        time.sleep(0.3)
+        assert value() == "/api/v1/echo/x"
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while value() != "/api/v1/echo/x-reloaded":
+            assert time.monotonic() < deadline, "SIGHUP did not reload"
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
