@@ -50,6 +50,8 @@ async def test_broken_sdl_is_skipped_with_reason_others_work(
     assert set(health["graphql"]["skipped"]) == {"gql_bad_syntax", "gql_unknown_type"}
     loaded = {p["name"] for p in health["plugins"]["loaded"]}
     assert "gql_probe" in loaded
+    # skipped before mounting: its REST route is not there either
+    assert (await probe.get("/api/v1/gql-unknown-type")).status == 404
 
     status, body = await gql(probe, '{ probeFail(kind: "ok") }', probe_admin)
     assert status == 200
@@ -421,3 +423,22 @@ async def test_role_restricted_field_for_user_without_role(
     status, body = await gql(client, CREATE, clerk, {"input": {"fullname": "Acme"}})
     assert body["data"] is None
     assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "status": 403}
+
+
+@pytest.mark.pg
+async def test_cross_plugin_query_on_postgresql(
+    make_client: Callable[..., Awaitable[TestClient]], pg_url: str
+) -> None:
+    client = await make_client(db_url=pg_url)
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    ids = await _create_clients(client, headers, 3)
+    resp = await client.post(
+        "/api/v1/loans",
+        json={"clientId": ids[2], "productId": 1, "principal": 500},
+        headers=headers,
+    )
+    assert resp.status == 201, await resp.text()
+    status, body = await gql(client, LOANS_QUERY, headers, {"limit": 5})
+    assert status == 200, body
+    assert [len(c["loans"]) for c in body["data"]["clients"]] == [0, 0, 1]
+    assert body["data"]["clients"][2]["loans"][0]["principal"] == 500.0
