@@ -175,6 +175,24 @@ def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     return check_files(files_to_check(args.files, settings.routes_dir))
 
 
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
+    from host.jobs.worker import run_child, supervise
+    from host.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    threads = args.threads or settings.jobs_worker_threads
+    if not args.child and (not settings.broker_url or settings.broker_url.startswith("stub")):
+        print(
+            "error: set PLUGHOST_BROKER_URL (redis:// or amqp://); without it `plughost serve` "
+            "runs the jobs itself",
+            file=sys.stderr,
+        )
+        return 2
+    if args.child:
+        return run_child(settings, threads)
+    return supervise(args.processes, threads)
+
+
 def _prompt_password() -> str:
     import getpass
 
@@ -269,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("files", nargs="*", help="files to check (default: the routes folder)")
     p.set_defaults(func=_cmd_routes)
+    p = sub.add_parser(
+        "worker",
+        help="run job worker processes (needs PLUGHOST_BROKER_URL: redis:// or amqp://)",
+        description="Start N worker processes with M threads each that run job items from the "
+        "broker; a child that dies is restarted. See docs/jobs.md.",
+    )
+    p.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--threads", type=int, default=None, help="threads per process (default 4)")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_worker)
     return parser
 
 

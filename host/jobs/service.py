@@ -253,7 +253,7 @@ class JobService:
                 await asyncio.sleep(wait)
                 continue
             for index, item in enumerate(items):
-                if index and not await self._still_active(job_id):
+                if index and (self._closing or not await self._still_active(job_id)):
                     await self._release(items[index:])
                     return
                 await run_item(
