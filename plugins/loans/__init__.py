@@ -13,6 +13,7 @@ from aiohttp import web
 from host import Plugin
 
 from .api import v1
+from .graphql import part as graphql_part
 
 
 async def setup(app: web.Application) -> None:
@@ -41,6 +42,7 @@ plugin = Plugin(
     requires=("clients",),
     models="loans.models",
     rest={"v1": v1},
+    graphql=graphql_part,
     setup=setup,
     description="Loan applications for clients, Mifos/Fineract style",
 )

@@ -14,6 +14,7 @@ from host import Plugin
 
 from .api import v1
 from .events import open_account_for_new_client
+from .graphql import part as graphql_part
 
 
 async def setup(app: web.Application) -> None:
@@ -37,6 +38,7 @@ plugin = Plugin(
     requires=("clients",),
     models="savings.models",
     rest={"v1": v1},
+    graphql=graphql_part,
     events={"clients.created": open_account_for_new_client},
     setup=setup,
     description="Savings accounts for clients, Mifos/Fineract style",
