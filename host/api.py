@@ -46,6 +46,9 @@ class RouteDef:
     """Body size limit for this endpoint; None means the server's PLUGHOST_MAX_BODY_BYTES."""
     plugin: str = ""
     version: str = ""
+    transaction: bool = True
+    """State-changing calls run in a unit of work; False for endpoints that manage their own
+    (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
 
     @property
     def full_path(self) -> str:

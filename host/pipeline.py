@@ -152,7 +152,7 @@ class Pipeline:
         request = replace(request, match_info=match.params, route=route)
         if route.body is not None:
             request.validated = route.body.model_validate(await request.json())
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or not route.transaction:
             return await route.handler(request)
         try:
             async with unit_of_work():

@@ -1,0 +1,111 @@
+"""The dependency graph of a batch: cycle check, execution levels, ancestry (pure).
+
+Items form a DAG through `reference` and `dependsOn`. A level is the set of items whose parents
+are all in earlier levels: what could run together. The runner does not wait for whole levels
+(an item starts as soon as its own parents are done); levels are what `?dryRun=true` shows.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from host.batch.model import BatchItem, ItemError, invalid
+
+__all__ = ("Plan", "build_plan")
+
+
+@dataclass(frozen=True)
+class Plan:
+    items: list[BatchItem]
+    children: list[list[int]]
+    """Indexes of the items that depend on each item."""
+    parents: list[list[int]]
+    order: list[int]
+    """A topological order that prefers request order (what a sequential run follows)."""
+    levels: list[list[int]]
+
+    def describe(self) -> list[list[object]]:
+        return [[self.items[i].request_id for i in level] for level in self.levels]
+
+
+def build_plan(items: list[BatchItem]) -> Plan:
+    """Order the items; a 400 naming the items of a cycle, or an ancestor reference that is not one."""
+    by_key = {item.key: item.index for item in items}
+    parents = [[by_key[p] for p in item.parents] for item in items]
+    children: list[list[int]] = [[] for _ in items]
+    for child, ps in enumerate(parents):
+        for p in ps:
+            children[p].append(child)
+    pending = [len(ps) for ps in parents]
+    level = [0] * len(items)
+    ready = [i for i, n in enumerate(pending) if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for c in children[i]:
+            level[c] = max(level[c], level[i] + 1)
+            pending[c] -= 1
+            if pending[c] == 0:
+                heapq.heappush(ready, c)
+    if len(order) < len(items):
+        cycle = _find_cycle(parents, {i for i, n in enumerate(pending) if n > 0})
+        ids = " → ".join(repr(items[i].request_id) for i in cycle)
+        first = items[cycle[0]]
+        raise invalid([ItemError(first.index, first.request_id, f"dependency cycle: {ids}")])
+    levels: list[list[int]] = [[] for _ in range(max(level) + 1)]
+    for i in range(len(items)):
+        levels[level[i]].append(i)
+    plan = Plan(items, children, parents, order, levels)
+    _check_ancestry(plan, by_key)
+    return plan
+
+
+def _find_cycle(parents: list[list[int]], stuck: set[int]) -> list[int]:
+    """Walk parent links inside the stuck set until a node repeats: that loop is a cycle."""
+    start = min(stuck)
+    path: list[int] = []
+    seen: dict[int, int] = {}
+    node = start
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(p for p in parents[node] if p in stuck)
+    loop = path[seen[node] :]
+    return [*reversed(loop), loop[-1]] if len(loop) > 1 else [node, node]
+
+
+def is_ancestor(plan: Plan, candidate: int, item: int) -> bool:
+    """True when `candidate` must finish before `item` (a DFS over parent links)."""
+    stack = list(plan.parents[item])
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node == candidate:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(plan.parents[node])
+    return False
+
+
+def _check_ancestry(plan: Plan, by_key: dict[str, int]) -> None:
+    errors = []
+    for item in plan.items:
+        for ref in item.refs:
+            if ref.source is None:
+                continue
+            source = by_key[ref.source]
+            if source not in plan.parents[item.index] and not is_ancestor(plan, source, item.index):
+                errors.append(
+                    ItemError(
+                        item.index,
+                        item.request_id,
+                        f"${{{ref.source}:...}} refers to an item that is not an ancestor; "
+                        "add it to dependsOn",
+                    )
+                )
+    if errors:
+        raise invalid(errors)
