@@ -44,9 +44,6 @@ HOST_DIR = Path(__file__).resolve().parent
 
 HOST_APPS: tuple[Plugin, ...] = (
     Plugin(name="host", version="1", models="host.models", package_dir=HOST_DIR),
-    Plugin(
-        name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"
-    ),
     Plugin(name="host_jobs", version="1", models="host.jobs.models", package_dir=HOST_DIR / "jobs"),
     Plugin(
         name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"
@@ -92,9 +89,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from host import openapi
 
     openapi.install(app)
-    from host import batch
-
-    batch.install(app)
     from host import jobs
 
     jobs.install(app)

@@ -62,8 +62,6 @@ class Settings(BaseSettings):
     batch_concurrency: int = Field(default=8, gt=0)
     batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
-    batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
-    """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
 
     gateway_direct_api: bool = True
     """Requests naming no micro-app (no X-App-Name, no /apps/<app>/) reach the internal API."""
