@@ -70,19 +70,18 @@ class TokenCache:
         form = {"grant_type": "client_credentials"}
         if client.scope:
             form["scope"] = client.scope
-        auth = None
+        headers = {"Accept": "application/json"}
         if client.auth == "post":
             form.update(client_id=client.client_id, client_secret=secret)
         else:
-            auth = aiohttp.BasicAuth(client.client_id, secret)
+            headers["Authorization"] = aiohttp.encode_basic_auth(client.client_id, secret)
         self.fetches += 1
         try:
             async with session.post(
                 client.token_url,
                 data=form,
-                auth=auth,
                 timeout=aiohttp.ClientTimeout(total=10),
-                headers={"Accept": "application/json"},
+                headers=headers,
             ) as resp:
                 if resp.status != 200:
                     log.warning(
