@@ -109,7 +109,8 @@ def partner_doc(base: str, token_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def partner(
-    make_gw: Callable[..., Awaitable[Gw]], monkeypatch: pytest.MonkeyPatch
+    make_gw: Callable[..., Awaitable[Gw]],  # noqa: F811  (the imported fixture)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[Gw, Upstream]:
     monkeypatch.setenv(SECRET_ENV, SECRET)
     state = Upstream()
