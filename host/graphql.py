@@ -149,11 +149,13 @@ async def run_query(
     if state.schema is None:
         raise Problem(503, "The GraphQL schema is not ready")
     try:
-        document = parse(query, max_lexical_tokens=state.max_tokens)
+        document = parse(
+            query, max_lexical_tokens=state.max_tokens, allow_empty_selection_sets=False
+        )
     except GraphQLError as exc:
         code = "QUERY_TOO_LARGE" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
         return _errors_response([exc], code)
-    errors = validate(state.schema, document, rules=state.rules)
+    errors = validate(state.schema, document, rules=state.rules, allow_empty_selection_sets=False)
     if errors:
         return _errors_response(errors, "GRAPHQL_VALIDATION_FAILED")
     operation = get_operation_ast(document, operation_name)

@@ -73,7 +73,7 @@ async def test_introspection_works(probe: TestClient, probe_admin: Headers) -> N
     assert {"Query", "ProbeItem", "Viewer", "Date"} <= names
     assert "Broken" not in names
     fields = {f["name"] for f in body["data"]["__type"]["fields"]}
-    assert fields == {"id", "children", "secret", "createdOn"}
+    assert fields == {"id", "children", "secret", "createdOn", "flaky"}
 
 
 # batch loading -------------------------------------------------------------------------------------
@@ -88,6 +88,20 @@ async def test_list_field_loads_in_one_batch(probe: TestClient, probe_admin: Hea
     assert len(items) == 20
     assert items[3]["children"] == [{"id": "40", "parentId": "4"}, {"id": "41", "parentId": "4"}]
     assert calls == [list(range(1, 21))]  # one batch with every key, not 20 calls
+
+
+async def test_failing_batch_is_a_field_error_per_item(
+    probe: TestClient, probe_admin: Headers
+) -> None:
+    calls: list[list[int]] = sys.modules["gql_probe"].BATCH_CALLS
+    calls.clear()
+    status, body = await gql(probe, "{ probeItems(count: 3) { id flaky } }", probe_admin)
+    assert status == 200
+    assert body["data"]["probeItems"] == [{"id": str(i), "flaky": None} for i in (1, 2, 3)]
+    assert [e["path"] for e in body["errors"]] == [["probeItems", i, "flaky"] for i in range(3)]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"INTERNAL_ERROR"}
+    assert "internal detail" not in str(body)
+    assert calls == [[-1, -2, -3]]  # one batch, failed once for all three
 
 
 # auth and roles ------------------------------------------------------------------------------------
@@ -218,6 +232,9 @@ async def test_bad_requests_are_problems(probe: TestClient, probe_admin: Headers
     resp = await probe.post("/graphql", data=io.BytesIO(b"x" * (2 << 20)), headers=json_headers)
     assert resp.status == 413
     status, body = await gql(probe, "{ viewer { ", probe_admin)
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    status, body = await gql(probe, "{ probeNode { } }", probe_admin)
     assert status == 400
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     status, body = await gql(
