@@ -313,12 +313,12 @@ def decimal_number(value: Decimal | None) -> int | float | None:
 
 # request bodies ---------------------------------------------------------------------------------
 class MifosBody(BaseModel):
-    """Base of Mifos request bodies: camelCase fields, unknown fields refused ("Unrecognized
-    field", as Fineract answers), the formatting fields `dateFormat`, `locale`, `monthDayFormat`
+    """Base of Mifos request bodies: camelCase fields, text trimmed, unknown fields refused
+    ("Unrecognized field", as Fineract answers), the formatting fields `dateFormat`, `locale`, `monthDayFormat`
     accepted everywhere. Dates and numbers stay raw here; read them with `date()` / `decimal()`,
     which know the body's format and locale."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     dateFormat: str | None = None
     locale: str | None = None

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from host.keys import BUS
 from host.users import add_user
@@ -219,12 +220,20 @@ async def test_other_locales_and_formats(client: TestClient, admin_headers: Head
     ("body", "field", "message"),
     [
         ({"firstname": "Ada"}, "lastname", "is required"),
+        ({"firstname": "  ", "lastname": "L"}, "firstname", "at least 1 character"),
         ({"fullname": "Acme Ltd", "firstname": "Ada"}, "fullname", "cannot be given together"),
         ({"firstname": "Ada", "lastname": "L", "active": True}, "activationDate", "required"),
         ({"firstname": "Ada", "lastname": "L", "nickname": "A"}, "nickname", "Unrecognized field"),
         ({"firstname": "Ada", "lastname": "L", "officeId": "one"}, "officeId", "integer"),
     ],
-    ids=["lastname-missing", "fullname-and-firstname", "active-no-date", "unknown-field", "type"],
+    ids=[
+        "lastname-missing",
+        "blank",
+        "fullname-and-firstname",
+        "active-no-date",
+        "unknown-field",
+        "type",
+    ],
 )
 async def test_client_field_rules(
     client: TestClient, admin_headers: Headers, body: dict[str, Any], field: str, message: str
@@ -322,6 +331,25 @@ async def test_loans_for_a_client(client: TestClient, admin_headers: Headers) ->
     _, every = await get(client, "/api/v1/loans", admin_headers)
     assert every["totalFilteredRecords"] == 2
     assert events(client, "loans.created")[0] == {"loanId": 1, "clientId": cid, "productId": 1}
+
+    resp = await client.delete("/api/v1/loans/1", headers=admin_headers)
+    assert resp.status == 200
+    assert await resp.json() == {"officeId": 1, "clientId": cid, "loanId": 1, "resourceId": 1}
+    assert (await get(client, "/api/v1/loans/1", admin_headers))[0] == 404
+    assert (await client.delete("/api/v1/loans/1", headers=admin_headers)).status == 404
+
+
+async def test_demo_data_products_and_offices(client: TestClient, admin_headers: Headers) -> None:
+    status, products = await get(client, "/api/v1/loanproducts", admin_headers)
+    assert status == 200 and [p["id"] for p in products] == [1]
+    _, product = await get(client, "/api/v1/loanproducts/1", admin_headers)
+    assert product["principal"] == 10000 and product["currency"] == {"code": "USD"}
+    assert (await get(client, "/api/v1/loanproducts/9", admin_headers))[0] == 404
+    _, savings = await get(client, "/api/v1/savingsproducts", admin_headers)
+    assert [p["id"] for p in savings] == [1]
+    assert (await get(client, "/api/v1/savingsproducts/1", admin_headers))[0] == 200
+    _, offices = await get(client, "/api/v1/offices", admin_headers)
+    assert offices[0]["id"] == 1 and offices[0]["name"] == "Head Office"
 
 
 @pytest.mark.parametrize(
@@ -448,6 +476,9 @@ async def test_refused_update_changes_nothing(client: TestClient, admin_headers:
 async def test_demo_plugins_on_postgresql(
     make_client: Callable[..., Awaitable[TestClient]], pg_url: str
 ) -> None:
+    # Tortoise caches INSERT SQL per (connection name, table) for the whole process: after a SQLite
+    # test the cached "?" placeholders would reach PostgreSQL. A server never switches dialect.
+    EXECUTOR_CACHE.clear()
     pg = await make_client(db_url=pg_url)
     headers = {"Authorization": f"Bearer {await login(pg)}"}
     cid = await new_client(

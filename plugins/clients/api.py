@@ -14,7 +14,16 @@ from pydantic import Field
 from tortoise.exceptions import IntegrityError
 
 from host import ApiRequest, Problem, Routes
-from host.mifos import MifosBody, MifosFieldError, field_problem, page, paging, path_id
+from host.mifos import (
+    MifosBody,
+    MifosFieldError,
+    date_array,
+    field_problem,
+    page,
+    paging,
+    path_id,
+    query_id,
+)
 
 from .models import Client, Office
 from .views import client_v1, client_v2
@@ -276,10 +285,26 @@ async def _list(request: ApiRequest, view: Any) -> dict[str, Any]:
     query = Client.all()
     if external_id := request.query.get("externalId"):
         query = query.filter(external_id=external_id)
-    if office := request.query.get("officeId"):
-        if not office.isdigit():
-            raise Problem(400, f"Query parameter officeId={office!r} must be a numeric id")
-        query = query.filter(office_id=int(office))
+    office_id = query_id(request.query, "officeId")
+    if office_id is not None:
+        query = query.filter(office_id=office_id)
     total = await query.count()
     rows = await query.offset(window.offset).limit(window.limit).prefetch_related("office")
     return page(total, [view(c) for c in rows])
+
+
+@v1.get("/offices", roles=READ, tags=TAGS)
+async def list_offices(request: ApiRequest) -> web.Response:
+    """Offices (Fineract answers this list unpaged)."""
+    offices = await Office.all().order_by("id")
+    return web.json_response(
+        [
+            {
+                "id": o.id,
+                "name": o.name,
+                "externalId": o.external_id,
+                "openingDate": date_array(o.opening_date),
+            }
+            for o in offices
+        ]
+    )

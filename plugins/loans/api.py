@@ -29,7 +29,7 @@ from host.mifos import (
 
 from .models import Loan, LoanProduct, LoanStatus
 
-__all__ = ("NewLoan", "loan_v1", "v1")
+__all__ = ("NewLoan", "loan_v1", "product_v1", "v1")
 
 READ = ("loans:read",)
 WRITE = ("loans:write",)
@@ -224,3 +224,63 @@ async def read_loan(request: ApiRequest) -> web.Response:
     if loan is None:
         raise Problem(404, f"Loan with identifier {loan_id} does not exist")
     return web.json_response(loan_v1(loan))
+
+
+@v1.delete("/loans/{id}", roles=WRITE, tags=TAGS)
+async def delete_loan(request: ApiRequest) -> web.Response:
+    """Delete a loan application; only one still pending approval (as Fineract)."""
+    loan_id = path_id(request.match_info, what="Loan")
+    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client")
+    if loan is None:
+        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    if loan.status != LoanStatus.SUBMITTED:
+        raise Problem(
+            409,
+            f"Loan {loan_id} is not pending approval and cannot be deleted",
+            slug="loan-not-pending",
+        )
+    await loan.delete()
+    await request.publish("loans.deleted", {"loanId": loan_id, "clientId": loan.client_id})
+    return web.json_response(
+        {
+            "officeId": loan.client.office_id,
+            "clientId": loan.client_id,
+            "loanId": loan_id,
+            "resourceId": loan_id,
+        }
+    )
+
+
+def product_v1(product: LoanProduct) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "shortName": product.short_name,
+        "currency": {"code": product.currency_code},
+        "principal": decimal_number(product.principal),
+        "minPrincipal": decimal_number(product.min_principal),
+        "maxPrincipal": decimal_number(product.max_principal),
+        "numberOfRepayments": product.number_of_repayments,
+        "repaymentEvery": product.repayment_every,
+        "repaymentFrequencyType": {
+            "id": product.repayment_frequency_type,
+            "value": FREQUENCY.get(product.repayment_frequency_type, "Unknown"),
+        },
+        "interestRatePerPeriod": decimal_number(product.interest_rate_per_period),
+    }
+
+
+@v1.get("/loanproducts", roles=READ, tags=TAGS)
+async def list_products(request: ApiRequest) -> web.Response:
+    """Loan products (Fineract answers this list unpaged)."""
+    return web.json_response([product_v1(p) for p in await LoanProduct.all().order_by("id")])
+
+
+@v1.get("/loanproducts/{id}", roles=READ, tags=TAGS)
+async def read_product(request: ApiRequest) -> web.Response:
+    """One loan product: the defaults a loan application takes."""
+    product_id = path_id(request.match_info, what="Loan product")
+    product = await LoanProduct.get_or_none(id=product_id)
+    if product is None:
+        raise Problem(404, f"Loan product with identifier {product_id} does not exist")
+    return web.json_response(product_v1(product))

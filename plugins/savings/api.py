@@ -27,7 +27,7 @@ from host.mifos import (
 
 from .models import SavingsAccount, SavingsProduct, SavingsStatus
 
-__all__ = ("NewSavingsAccount", "savings_v1", "v1")
+__all__ = ("NewSavingsAccount", "product_v1", "savings_v1", "v1")
 
 READ = ("savings:read",)
 WRITE = ("savings:write",)
@@ -163,3 +163,30 @@ async def read_account(request: ApiRequest) -> web.Response:
     if account is None:
         raise Problem(404, f"Savings account with identifier {account_id} does not exist")
     return web.json_response(savings_v1(account))
+
+
+def product_v1(product: SavingsProduct) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "shortName": product.short_name,
+        "currency": {"code": product.currency_code},
+        "nominalAnnualInterestRate": decimal_number(product.nominal_annual_interest_rate),
+        "minRequiredOpeningBalance": decimal_number(product.min_required_opening_balance),
+    }
+
+
+@v1.get("/savingsproducts", roles=READ, tags=TAGS)
+async def list_products(request: ApiRequest) -> web.Response:
+    """Savings products (Fineract answers this list unpaged)."""
+    return web.json_response([product_v1(p) for p in await SavingsProduct.all().order_by("id")])
+
+
+@v1.get("/savingsproducts/{id}", roles=READ, tags=TAGS)
+async def read_product(request: ApiRequest) -> web.Response:
+    """One savings product."""
+    product_id = path_id(request.match_info, what="Savings product")
+    product = await SavingsProduct.get_or_none(id=product_id)
+    if product is None:
+        raise Problem(404, f"Savings product with identifier {product_id} does not exist")
+    return web.json_response(product_v1(product))
