@@ -28,8 +28,8 @@ SEED_SAMPLE = """[
     \\"submittedOnDate\\": \\"04 March 2009\\", \\"savingsProductId\\" : 1 } "
   },
   {
-	"requestId" : 2,
-  	"relativeUrl" : "loans",
+\t"requestId" : 2,
+  \t"relativeUrl" : "loans",
     "method" : "POST",
     "headers":  [{"name": "Content-type", "value": "text/html"}],
     "reference": 1,
@@ -39,15 +39,15 @@ SEED_SAMPLE = """[
     "requestId" : 3,
     "method" : "POST",
     "relativeUrl" : "clients",
-	"headers":  [{"name": "Content-type", "value": "text/html"}],
+\t"headers":  [{"name": "Content-type", "value": "text/html"}],
     "body" : "{ \\"officeId\\": 1, \\"fullname\\": \\"Pocahontas\\", \\"dateFormat\\": \\"dd MMMM yyyy\\", \\"locale\\": \\"en\\", \\"active\\": true, \\"activationDate\\": \\"04 March 2009\\" }"
   },
   {
     "requestId" : 4,
     "method" : "POST",
     "relativeUrl" : "savingsaccount",
-	"headers":  [{"name": "Content-type", "value": "text/html"}],
-	"reference": 3,
+\t"headers":  [{"name": "Content-type", "value": "text/html"}],
+\t"reference": 3,
     "body" : "{ \\"clientId\\" : \\"$.clientId\\", \\"productId\\" : 1, \\"dateFormat\\": \\"dd MMMM yyyy\\", \\"locale\\": \\"en\\", \\"submittedOnDate\\": \\"05 March 2009\\"}"
   }
 ]"""
@@ -112,7 +112,7 @@ async def test_seed_sample_runs_as_fineract_does(
 
 
 async def test_v2_batches_run_v2_routes(client: TestClient, admin_headers: dict[str, str]) -> None:
-    status, answer = await batch(client, [create(1)], admin_headers)
+    _status, answer = await batch(client, [create(1)], admin_headers)
     client_id = body(answer[0])["clientId"]
     resp = await client.post(
         "/api/v2/batches",
@@ -172,7 +172,7 @@ async def test_whole_value_reference_keeps_json_type(
             "body": {"clientId": "${$.clientId}", "productId": "$.officeId"},
         },
     ]
-    status, answer = await batch(client, items, admin_headers)
+    _status, answer = await batch(client, items, admin_headers)
     assert [a["statusCode"] for a in answer] == [201, 201], answer
     assert isinstance(body(answer[1])["clientId"], int)
 
@@ -191,7 +191,7 @@ async def test_unmatched_path_is_the_items_own_error(
         },
         {"requestId": 3, "method": "GET", "relativeUrl": "loans/$.loanId", "reference": 2},
     ]
-    status, answer = await batch(client, items, admin_headers)
+    _status, answer = await batch(client, items, admin_headers)
     assert [a["statusCode"] for a in answer] == [201, 422, 424]
     problem = body(answer[1])
     assert problem["type"] == "/problems/unresolved-reference"
@@ -225,7 +225,12 @@ async def test_items_cannot_switch_identity(
     assert status == 400 and problem["itemIndex"] == 0
     assert "identity" in problem["detail"]
     # the batch's own credentials repeated in an item are accepted (and ignored)
-    same = [{**create(2), "headers": [{"name": "Authorization", "value": admin_headers["Authorization"]}]}]
+    same = [
+        {
+            **create(2),
+            "headers": [{"name": "Authorization", "value": admin_headers["Authorization"]}],
+        }
+    ]
     status, answer = await batch(client, same, admin_headers)
     assert answer[0]["statusCode"] == 201
     tenant = [{**create(3), "headers": [{"name": "X-Tenant", "value": "other"}]}]
@@ -237,8 +242,12 @@ async def test_items_run_with_the_batch_tenant_and_trace(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     trace = "0af7651916cd43dd8448eb211c80319c"
-    headers = {**admin_headers, "X-Tenant": "acme", "traceparent": f"00-{trace}-b7ad6b7169203331-01"}
-    status, answer = await batch(
+    headers = {
+        **admin_headers,
+        "X-Tenant": "acme",
+        "traceparent": f"00-{trace}-b7ad6b7169203331-01",
+    }
+    _status, answer = await batch(
         client, [{"requestId": 1, "method": "GET", "relativeUrl": "me"}], headers
     )
     assert answer[0]["statusCode"] == 200
@@ -253,8 +262,19 @@ PARITY_CASES = [
     ("GET", "clients?limit=abc", None, 400),
     ("PUT", "clients/{id}", {}, 400),
     ("GET", "clients/987654", None, 404),
-    ("POST", "clients", {"firstname": "Bo", "lastname": "P", "activationDate": "xx", "active": True,
-                         "dateFormat": "dd MMMM yyyy", "locale": "en"}, 422),
+    (
+        "POST",
+        "clients",
+        {
+            "firstname": "Bo",
+            "lastname": "P",
+            "activationDate": "xx",
+            "active": True,
+            "dateFormat": "dd MMMM yyyy",
+            "locale": "en",
+        },
+        422,
+    ),
     ("POST", "clients", {"firstname": 5, "unknownField": 1}, 422),
 ]
 
@@ -263,7 +283,9 @@ def _comparable(status: int, text: str) -> tuple[int, Any]:
     data = json.loads(text) if text else None
     if isinstance(data, dict):
         # ids of created rows and per-call ids differ by nature
-        data = {k: v for k, v in data.items() if k not in {"requestId", "clientId", "resourceId", "id"}}
+        data = {
+            k: v for k, v in data.items() if k not in {"requestId", "clientId", "resourceId", "id"}
+        }
     return status, data
 
 
@@ -326,7 +348,7 @@ async def test_independent_items_overlap_and_a_chain_does_not(make_client: Clien
     independent = [
         {"requestId": i, "method": "GET", "relativeUrl": f"overlap/work?n={i}"} for i in range(12)
     ]
-    status, answer = await batch(client, independent, headers)
+    _, answer = await batch(client, independent, headers)
     assert [a["requestId"] for a in answer] == list(range(12))
     assert all(a["statusCode"] == 200 for a in answer)
     stats = await (await client.get("/api/v1/overlap/stats", headers=headers)).json()
@@ -338,7 +360,7 @@ async def test_independent_items_overlap_and_a_chain_does_not(make_client: Clien
         {"requestId": i, "method": "GET", "relativeUrl": f"overlap/work?n={i}", "reference": i - 1}
         for i in range(1, 12)
     ]
-    status, answer = await batch(client, chain, headers)
+    _status, answer = await batch(client, chain, headers)
     assert [body(a)["n"] for a in answer] == [str(i) for i in range(12)]
     stats = await (await client.get("/api/v1/overlap/stats", headers=headers)).json()
     assert stats["max"] == 1 and stats["calls"] == 12

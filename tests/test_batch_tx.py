@@ -1,0 +1,163 @@
+"""Enclosing transactions (SQLite and PostgreSQL) and Idempotency-Key, through HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from host.keys import BUS
+from tests.conftest import login
+from tests.test_batch import FIXTURE_PLUGINS, batch, body, create
+
+Client = Callable[..., Awaitable[TestClient]]
+
+
+async def test_rollback_on_sqlite(make_client: Client) -> None:
+    await _rolls_everything_back(await make_client())
+
+
+@pytest.mark.pg
+async def test_rollback_on_postgres(make_client: Client, pg_url: str) -> None:
+    await _rolls_everything_back(await make_client(db_url=pg_url))
+
+
+async def test_commit_on_sqlite(make_client: Client) -> None:
+    await _commits_then_delivers(await make_client())
+
+
+@pytest.mark.pg
+async def test_commit_on_postgres(make_client: Client, pg_url: str) -> None:
+    await _commits_then_delivers(await make_client(db_url=pg_url))
+
+
+async def _count(client: TestClient, headers: dict[str, str], url: str) -> int:
+    resp = await client.get(url, headers=headers)
+    assert resp.status == 200
+    return int((await resp.json())["totalFilteredRecords"])
+
+
+def _with_savings(request_id: int) -> dict[str, Any]:
+    payload = {"firstname": "Tx", "lastname": f"T{request_id}", "savingsProductId": 1}
+    return {"requestId": request_id, "method": "POST", "relativeUrl": "clients", "body": payload}
+
+
+async def _rolls_everything_back(client: TestClient) -> None:
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    items = [
+        _with_savings(1),
+        {
+            "requestId": 2,
+            "method": "POST",
+            "relativeUrl": "loans",
+            "reference": 1,
+            "body": {"clientId": "$.clientId", "productId": 1},
+        },
+        {"requestId": 3, "method": "GET", "relativeUrl": "clients/999999"},
+        create(4),
+    ]
+    resp = await client.post(
+        "/api/v1/batches?enclosingTransaction=true", json=items, headers=headers
+    )
+    assert resp.status == 200
+    assert resp.headers["X-Batch-Outcome"] == "rolled-back"
+    assert resp.headers["X-Batch-Failed-Request-Id"] == "3"
+    answer = await resp.json()
+    assert [a["requestId"] for a in answer] == [1, 2, 3, 4]
+    assert [a["statusCode"] for a in answer] == [409, 409, 404, 424]
+    for kept in (answer[0], answer[1]):
+        problem = body(kept)
+        assert problem["type"] == "/problems/batch-rolled-back"
+        assert problem["originalStatusCode"] == 201 and problem["failedRequestId"] == 3
+    assert body(answer[2])["status"] == 404
+    assert body(answer[3])["failedRequestId"] == 3
+
+    bus = client.app[BUS]
+    await bus.join()
+    assert not [e for e in bus.recent if e.topic.startswith(("clients.", "loans.", "savings."))]
+    assert await _count(client, headers, "/api/v1/clients") == 0
+    assert await _count(client, headers, "/api/v1/loans") == 0
+    assert await _count(client, headers, "/api/v1/savingsaccounts") == 0
+
+
+async def _commits_then_delivers(client: TestClient) -> None:
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    items = [_with_savings(1), {**create(2), "reference": 1}]
+    resp = await client.post(
+        "/api/v1/batches?enclosingTransaction=true", json=items, headers=headers
+    )
+    answer = await resp.json()
+    assert resp.headers["X-Batch-Outcome"] == "committed"
+    assert [a["statusCode"] for a in answer] == [201, 201]
+    await client.app[BUS].join()
+    assert await _count(client, headers, "/api/v1/clients") == 2
+    assert await _count(client, headers, "/api/v1/savingsaccounts") == 1
+    topics = [e.topic for e in client.app[BUS].recent]
+    assert topics.count("clients.created") == 2
+
+
+async def test_enclosing_failure_streams_the_same_answer(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    items = [create(1), {"requestId": 2, "method": "GET", "relativeUrl": "clients/424242"}]
+    resp = await client.post(
+        "/api/v1/batches?enclosingTransaction=true",
+        json=items,
+        headers={**admin_headers, "Accept": "application/x-ndjson"},
+    )
+    assert resp.headers["X-Batch-Outcome"] == "rolled-back"
+    lines = [json.loads(line) for line in (await resp.text()).splitlines()]
+    assert [line["statusCode"] for line in lines] == [409, 404]
+
+
+# Idempotency-Key ---------------------------------------------------------------------------------
+async def test_batch_idempotency_replay_conflict_and_in_flight(make_client: Client) -> None:
+    client = await make_client(plugin_path=str(FIXTURE_PLUGINS))
+    headers = {"Authorization": f"Bearer {await login(client)}", "Idempotency-Key": "k-1"}
+    items = [create(1), {"requestId": 2, "method": "GET", "relativeUrl": "overlap/wait"}]
+
+    first = asyncio.create_task(batch(client, items, headers))
+    while True:  # wait until the first batch is blocked inside its second item
+        stats = await (await client.get("/api/v1/overlap/stats", headers=headers)).json()
+        if stats["waiting"]:
+            break
+        await asyncio.sleep(0.01)
+    status, problem = await batch(client, items, headers)
+    assert status == 409 and problem["type"] == "/problems/idempotency-in-flight"
+    await client.post("/api/v1/overlap/open", headers=headers)
+    status, answer = await first
+    assert status == 200 and [a["statusCode"] for a in answer] == [201, 200]
+
+    resp = await client.post("/api/v1/batches", json=items, headers=headers)
+    assert resp.status == 200 and resp.headers["Idempotent-Replayed"] == "true"
+    assert await resp.json() == answer
+    assert await _count(client, headers, "/api/v1/clients") == 1
+
+    status, problem = await batch(client, [create(9)], headers)
+    assert status == 422 and problem["type"] == "/problems/idempotency-key-reused"
+    # another caller's key space is separate
+    other = {**headers, "Idempotency-Key": "k-2"}
+    status, answer = await batch(client, [create(1)], other)
+    assert status == 200 and answer[0]["statusCode"] == 201
+
+
+async def test_item_idempotency_key_replays_per_item(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    keyed = {**create(1), "headers": [{"name": "Idempotency-Key", "value": "item-1"}]}
+    _, first = await batch(client, [keyed, create(2)], admin_headers)
+    _, again = await batch(client, [keyed, create(2)], admin_headers)
+    assert first[0]["statusCode"] == again[0]["statusCode"] == 201
+    assert body(first[0])["clientId"] == body(again[0])["clientId"]
+    cached = {h["name"]: h["value"] for h in again[0]["headers"]}
+    assert cached["x-served-from-cache"] == "true"
+    assert body(first[1])["clientId"] != body(again[1])["clientId"]  # unkeyed items run again
+    assert await _count(client, admin_headers, "/api/v1/clients") == 3
+    changed = {**keyed, "body": {"firstname": "Other", "lastname": "Body"}}
+    _, answer = await batch(client, [changed], admin_headers)
+    assert answer[0]["statusCode"] == 422
+    assert body(answer[0])["type"] == "/problems/idempotency-key-reused"
