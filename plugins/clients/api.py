@@ -28,7 +28,18 @@ from host.mifos import (
 from .models import Client, Office
 from .views import client_v1, client_v2
 
-__all__ = ("ClientUpdate", "NewClient", "v1", "v2")
+__all__ = (
+    "ClientUpdate",
+    "NewClient",
+    "check_dates",
+    "check_names",
+    "display_name",
+    "ensure_office",
+    "ensure_unique_external_id",
+    "get_client",
+    "v1",
+    "v2",
+)
 
 READ = ("clients:read",)
 WRITE = ("clients:write",)
