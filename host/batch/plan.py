@@ -54,7 +54,8 @@ def build_plan(items: list[BatchItem]) -> Plan:
         cycle = _find_cycle(parents, {i for i, n in enumerate(pending) if n > 0})
         ids = " → ".join(repr(items[i].request_id) for i in cycle)
         first = items[cycle[0]]
-        raise invalid([ItemError(first.index, first.request_id, f"dependency cycle: {ids}")])
+        detail = f"dependency cycle: {ids} (each waits for the next)"
+        raise invalid([ItemError(first.index, first.request_id, detail)])
     levels: list[list[int]] = [[] for _ in range(max(level) + 1)]
     for i in range(len(items)):
         levels[level[i]].append(i)
@@ -73,8 +74,10 @@ def _find_cycle(parents: list[list[int]], stuck: set[int]) -> list[int]:
         seen[node] = len(path)
         path.append(node)
         node = next(p for p in parents[node] if p in stuck)
-    loop = path[seen[node] :]
-    return [*reversed(loop), loop[-1]] if len(loop) > 1 else [node, node]
+    loop = path[seen[node] :]  # each waits for the next
+    first = loop.index(min(loop))
+    loop = loop[first:] + loop[:first]
+    return [*loop, loop[0]]
 
 
 def is_ancestor(plan: Plan, candidate: int, item: int) -> bool:
