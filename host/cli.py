@@ -59,7 +59,10 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             applied = await apply_migrations(
-                database_config(settings, plugins), with_host_apps(plugins), dev=settings.dev
+                database_config(settings, plugins),
+                with_host_apps(plugins),
+                dev=settings.dev,
+                then=lambda: ensure_first_admin(settings.data_dir, settings.admin_password),
             )
         except MigrationError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -67,7 +70,6 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         for name in applied:
             print(f"applied {name}")
         print(f"database is up to date ({len(applied)} migration(s) applied)")
-        await ensure_first_admin(settings.data_dir, settings.admin_password)
         return 0
 
     return await _with_db(settings, work)

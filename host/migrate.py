@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,13 +214,19 @@ async def migration_lock(client: BaseDBAsyncClient, dialect: str) -> AsyncIterat
 
 # applying -----------------------------------------------------------------------------------------
 async def apply_migrations(
-    config: dict[str, Any], plugins: Iterable[Plugin], *, dev: bool = False
+    config: dict[str, Any],
+    plugins: Iterable[Plugin],
+    *,
+    dev: bool = False,
+    then: Callable[[], Awaitable[object]] | None = None,
 ) -> list[str]:
     """Apply pending migrations of every app, in the given (dependency) order; Tortoise is inited.
 
     Returns the applied files as "<app>/<file>". A plugin with models but no migrations for the
     database's dialect gets its tables created in dev mode (with a warning); otherwise it is an
     error naming the plugin. Any failure raises MigrationError naming the plugin and the file.
+    `then` runs while the lock is still held (first-admin creation: two hosts starting together
+    must not both create it).
     """
     client = Tortoise.get_connection(CONNECTION)
     dialect = dialect_of(client)
@@ -230,6 +236,8 @@ async def apply_migrations(
         for plugin in plugins:
             for name in await _apply_plugin(client, dialect, plugin, dev=dev):
                 applied.append(f"{plugin.name}/{name}")
+        if then is not None:
+            await then()
     return applied
 
 
