@@ -400,3 +400,32 @@ async def test_ndjson_streams_one_line_per_item(
     # a parent always finishes (and is written) before its child
     order = [line["requestId"] for line in lines]
     assert order.index(1) < order.index(2)
+
+
+async def test_batch_through_a_micro_app_maps_every_item(
+    make_client: Client, tmp_path: Path
+) -> None:
+    routes = tmp_path / "routes.d"
+    routes.mkdir()
+    table = {
+        "version": 1,
+        "routes": [
+            {"path": "/batches", "methods": ["POST"], "location": "/api/v1/batches"},
+            {"path": "/people", "methods": ["POST"], "location": "/api/v1/clients"},
+            {"path": "/people/{id}", "methods": ["GET"], "location": "/api/v2/clients/{id}"},
+        ],
+    }
+    (routes / "mobile.json").write_text(json.dumps(table))
+    client = await make_client()
+    headers = {"Authorization": f"Bearer {await login(client)}", "X-App-Name": "mobile"}
+    items = [
+        {**create(1), "relativeUrl": "people"},
+        {"requestId": 2, "method": "GET", "relativeUrl": "people/$.clientId", "reference": 1},
+        {"requestId": 3, "method": "GET", "relativeUrl": "clients"},
+    ]
+    resp = await client.post("/batches", json=items, headers=headers)
+    assert resp.status == 200, await resp.text()
+    answer = await resp.json()
+    assert [a["statusCode"] for a in answer] == [201, 200, 404]
+    assert body(answer[1])["name"]["first"] == "Ada"  # the app maps people/{id} to v2
+    assert "mobile" in body(answer[2])["detail"]

@@ -371,7 +371,8 @@ class _Runner:
             headers["Content-Type"] = "application/json"
         return ApiRequest.build(
             method=item.method,
-            path=f"/api/{run.version}/" + "/".join(segments),
+            # through a micro-app, relativeUrl is the app's own path and the gateway maps it
+            path=("/" if run.app_name else f"/api/{run.version}/") + "/".join(segments),
             query=query,
             headers=headers,
             body=body,
