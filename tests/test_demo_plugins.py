@@ -78,6 +78,7 @@ async def test_seed_bodies_are_accepted_and_answered_like_mifos(
     status, petra = await get(client, "/api/v1/clients/1", admin_headers)
     assert status == 200
     assert petra["displayName"] == "Petra Yton" and petra["externalId"] == "76YYP7"
+    assert petra["officeName"] == "Head Office" and petra["fullname"] is None
     assert petra["activationDate"] == [2009, 3, 4]
     assert petra["timeline"]["submittedOnDate"] == [2009, 3, 4]
     assert petra["active"] is True and petra["status"]["value"] == "Active"

@@ -27,12 +27,13 @@ def client_status(client: Client) -> dict[str, Any]:
 
 
 def _office_name(client: Client) -> str | None:
-    office = getattr(client, "_office", None) or client.__dict__.get("office")
+    """The office's name when it was prefetched (never a query from here)."""
+    office = client.__dict__.get("_office")
     return getattr(office, "name", None)
 
 
 def client_v1(client: Client) -> dict[str, Any]:
-    out: dict[str, Any] = {
+    return {
         "id": client.id,
         "accountNo": account_no(client.id),
         "externalId": client.external_id,
@@ -52,7 +53,6 @@ def client_v1(client: Client) -> dict[str, Any]:
             "activatedOnDate": date_array(client.activation_date),
         },
     }
-    return {k: v for k, v in out.items() if v is not None}
 
 
 def client_v2(client: Client) -> dict[str, Any]:
