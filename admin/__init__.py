@@ -34,7 +34,7 @@ def install(app: web.Application) -> None:
         sub,
         loader=jinja2.FileSystemLoader(str(ADMIN_DIR / "templates")),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,  # a missing field renders empty, never a 500
     )
     env.globals["static"] = lambda name: f"/admin/static/{name}"
     sub.router.add_static("/static", ADMIN_DIR / "static", name="static")

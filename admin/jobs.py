@@ -184,6 +184,7 @@ def _item_view(item: Any) -> dict[str, Any]:
         "status": d.get("statusCode") or d.get("status") or "",
         "request": f"{request.get('method', '')} {request.get('relativeUrl', request.get('path', ''))}".strip(),
         "error": str(error or ""),
+        "finished_at": _when(d.get("finishedAt") or d.get("finished_at")),
     }
 
 
@@ -211,6 +212,7 @@ async def job_detail(request: web.Request) -> web.StreamResponse:
             "chart_w": CHART_W,
             "chart_h": CHART_H,
             "points": chart_points(rates),
+            "rates": rates[:1],
         },
     )
 

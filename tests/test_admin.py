@@ -165,12 +165,6 @@ async def test_events_page_escapes_payloads(admin_client: TestClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
-@pytest.fixture
-async def client(make_client, tmp_path):  # TEMP while the demo plugins' migrations are in flux
-    (tmp_path / "noplugins").mkdir()
-    return await make_client(plugins_dir=tmp_path / "noplugins")
-
-
 MOBILE_V1 = """{
   "version": 1,
   "description": "mobile app",
@@ -282,3 +276,29 @@ async def test_delete_app(admin_client: TestClient) -> None:
     )
     assert "Done: deleted" in await resp.text()
     assert (await client.get("/admin/routes/gone")).status == 404
+
+
+async def test_jobs_pages_list_detail_and_controls(
+    admin_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client = admin_client
+    items = [{"requestId": 1, "method": "GET", "relativeUrl": "clients/424242"}]
+    resp = await client.post(
+        "/api/v1/batches?async=true",
+        json=items,
+        headers={**admin_headers, "Prefer": "respond-async"},
+    )
+    assert resp.status == 202, await resp.text()
+    job_id = (await resp.json())["jobId"]
+    listing = await (await client.get("/admin/jobs?kind=batch&submitter=admin")).text()
+    assert f'data-job="{job_id}"' in listing, listing
+    detail = await client.get(f"/admin/jobs/{job_id}")
+    assert detail.status == 200
+    text = await detail.text()
+    token = CSRF.search(text).group(1)
+    resp = await client.post(f"/admin/jobs/{job_id}/explode", data={"_csrf": token})
+    assert resp.status == 404
+    resp = await client.post(f"/admin/jobs/{job_id}/cancel", data={})
+    assert resp.status == 403
+    assert (await client.get("/admin/jobs/999999")).status == 404
+    assert "workflow" in (await (await client.get("/admin/workflows")).text()).lower()

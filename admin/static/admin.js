@@ -50,7 +50,8 @@ function chartPoints(svg, rates) {
 
 function jobLive(root) {
   var source = new EventSource(root.dataset.sse);
-  var rates = [];
+  var svg0 = root.querySelector("svg.chart");
+  var rates = svg0 && svg0.dataset.rates ? JSON.parse(svg0.dataset.rates) : [];
   source.onopen = function () { liveStatus(true); };
   source.onerror = function () { liveStatus(false); };
   source.addEventListener("job", function (msg) {
@@ -73,7 +74,7 @@ function jobLive(root) {
       rates.push(j.rate);
       if (rates.length > 60) rates.shift();
       var line = svg.querySelector("polyline");
-      if (line) line.setAttribute("points", chartPoints(svg, rates));
+      if (line) line.setAttribute("points", chartPoints(svg, rates.length > 1 ? rates : rates.concat(rates)));
       var label = svg.querySelector("text.max");
       if (label) label.textContent = Math.max.apply(null, rates).toFixed(1) + " items/s";
     }
