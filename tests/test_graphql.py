@@ -446,6 +446,11 @@ async def test_role_restricted_field_for_user_without_role(
 async def test_cross_plugin_query_on_postgresql(
     make_client: Callable[..., Awaitable[TestClient]], pg_url: str
 ) -> None:
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    # Tortoise caches INSERT statements per (connection name, table), not per dialect: drop the
+    # SQLite ones earlier tests in this process left under the same connection name "default"
+    EXECUTOR_CACHE.clear()
     client = await make_client(db_url=pg_url)
     headers = {"Authorization": f"Bearer {await login(client)}"}
     ids = await _create_clients(client, headers, 3)
