@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -161,42 +160,41 @@ async def test_v2_shows_a_nested_name_and_iso_dates(
     assert status == 404
 
 
-@pytest.mark.parametrize(
-    ("fields", "field", "message"),
-    [
-        (
-            {"activationDate": "2009/03/04", "dateFormat": "dd MMMM yyyy"},
-            "activationDate",
-            "does not match dateFormat 'dd MMMM yyyy'",
-        ),
-        (
-            {"activationDate": "31 February 2009", "dateFormat": "dd MMMM yyyy", "locale": "en"},
-            "activationDate",
-            "is not a valid date",
-        ),
-        (
-            {"activationDate": "04 March 2009", "dateFormat": "dd MMMM yyyy", "locale": "tlh"},
-            "locale",
-            "locale 'tlh' is not supported",
-        ),
-        (
-            {"activationDate": "04 March 2009", "dateFormat": "dd MMMM HH:mm"},
-            "dateFormat",
-            "pattern letter 'HH'",
-        ),
-        ({"submittedOnDate": "04.03.2009"}, "submittedOnDate", "is not a yyyy-MM-dd date"),
-    ],
-    ids=["wrong-shape", "impossible-day", "unknown-locale", "time-pattern", "no-format"],
-)
+BAD_DATES: list[tuple[dict[str, str], str, str]] = [
+    (
+        {"activationDate": "2009/03/04", "dateFormat": "dd MMMM yyyy"},
+        "activationDate",
+        "does not match dateFormat 'dd MMMM yyyy'",
+    ),
+    (
+        {"activationDate": "31 February 2009", "dateFormat": "dd MMMM yyyy", "locale": "en"},
+        "activationDate",
+        "is not a valid date",
+    ),
+    (
+        {"activationDate": "04 March 2009", "dateFormat": "dd MMMM yyyy", "locale": "tlh"},
+        "locale",
+        "locale 'tlh' is not supported",
+    ),
+    (
+        {"activationDate": "04 March 2009", "dateFormat": "dd MMMM HH:mm"},
+        "dateFormat",
+        "pattern letter 'HH'",
+    ),
+    ({"submittedOnDate": "04.03.2009"}, "submittedOnDate", "is not a yyyy-MM-dd date"),
+]
+
+
 async def test_bad_dates_are_422_naming_the_field(
-    client: TestClient, admin_headers: Headers, fields: dict[str, str], field: str, message: str
+    client: TestClient, admin_headers: Headers
 ) -> None:
-    body = {"firstname": "Ada", "lastname": "L", "active": True, **fields}
-    status, problem = await post(client, "/api/v1/clients", body, admin_headers)
-    assert status == 422
-    assert problem["type"] == "/problems/validation-error"
-    assert problem["errors"][0]["field"] == field
-    assert message in problem["errors"][0]["message"] and field in problem["detail"]
+    for fields, field, message in BAD_DATES:
+        body = {"firstname": "Ada", "lastname": "L", "active": True, **fields}
+        status, problem = await post(client, "/api/v1/clients", body, admin_headers)
+        assert status == 422, fields
+        assert problem["type"] == "/problems/validation-error"
+        assert problem["errors"][0]["field"] == field, fields
+        assert message in problem["errors"][0]["message"] and field in problem["detail"]
     _, listing = await get(client, "/api/v1/clients", admin_headers)
     assert listing["totalFilteredRecords"] == 0
     assert events(client, "clients.created") == []
@@ -217,32 +215,22 @@ async def test_other_locales_and_formats(client: TestClient, admin_headers: Head
     assert body["timeline"]["submittedOnDate"] == [2009, 2, 1]
 
 
-@pytest.mark.parametrize(
-    ("body", "field", "message"),
-    [
-        ({"firstname": "Ada"}, "lastname", "is required"),
-        ({"firstname": "  ", "lastname": "L"}, "firstname", "at least 1 character"),
-        ({"fullname": "Acme Ltd", "firstname": "Ada"}, "fullname", "cannot be given together"),
-        ({"firstname": "Ada", "lastname": "L", "active": True}, "activationDate", "required"),
-        ({"firstname": "Ada", "lastname": "L", "nickname": "A"}, "nickname", "Unrecognized field"),
-        ({"firstname": "Ada", "lastname": "L", "officeId": "one"}, "officeId", "integer"),
-    ],
-    ids=[
-        "lastname-missing",
-        "blank",
-        "fullname-and-firstname",
-        "active-no-date",
-        "unknown-field",
-        "type",
-    ],
-)
-async def test_client_field_rules(
-    client: TestClient, admin_headers: Headers, body: dict[str, Any], field: str, message: str
-) -> None:
-    status, problem = await post(client, "/api/v1/clients", body, admin_headers)
-    assert status == 422, problem
-    assert problem["errors"][0]["field"] == field
-    assert message in problem["errors"][0]["message"]
+CLIENT_RULES: list[tuple[dict[str, Any], str, str]] = [
+    ({"firstname": "Ada"}, "lastname", "is required"),
+    ({"firstname": "  ", "lastname": "L"}, "firstname", "at least 1 character"),
+    ({"fullname": "Acme Ltd", "firstname": "Ada"}, "fullname", "cannot be given together"),
+    ({"firstname": "Ada", "lastname": "L", "active": True}, "activationDate", "required"),
+    ({"firstname": "Ada", "lastname": "L", "nickname": "A"}, "nickname", "Unrecognized field"),
+    ({"firstname": "Ada", "lastname": "L", "officeId": "one"}, "officeId", "integer"),
+]
+
+
+async def test_client_field_rules(client: TestClient, admin_headers: Headers) -> None:
+    for body, field, message in CLIENT_RULES:
+        status, problem = await post(client, "/api/v1/clients", body, admin_headers)
+        assert status == 422, problem
+        assert problem["errors"][0]["field"] == field, body
+        assert message in problem["errors"][0]["message"], body
 
 
 async def test_unknown_office_duplicate_external_id_and_bad_paging(
@@ -263,6 +251,13 @@ async def test_unknown_office_duplicate_external_id_and_bad_paging(
     assert status == 400 and "limit" in problem["detail"]
     resp = await client.put("/api/v1/clients/1", json={"locale": "en"}, headers=admin_headers)
     assert resp.status == 400 and "changes nothing" in (await resp.json())["detail"]
+    resp = await client.put("/api/v1/clients/1", json={"active": True}, headers=admin_headers)
+    assert resp.status == 422
+    assert (await resp.json())["errors"][0]["field"] == "activationDate"
+    resp = await client.put("/api/v1/clients/1", json={"officeId": None}, headers=admin_headers)
+    assert resp.status == 422 and "officeId: cannot be null" in (await resp.json())["detail"]
+    resp = await client.put("/api/v1/clients/1", json={"officeId": 5}, headers=admin_headers)
+    assert resp.status == 404
 
 
 # roles -------------------------------------------------------------------------------------------
@@ -353,35 +348,32 @@ async def test_demo_data_products_and_offices(client: TestClient, admin_headers:
     assert offices[0]["id"] == 1 and offices[0]["name"] == "Head Office"
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "needle"),
-    [
-        ({"clientId": 99, "productId": 1}, 404, "Client with identifier 99 does not exist"),
-        ({"clientId": 1, "productId": 9}, 404, "Loan product with identifier 9 does not exist"),
-        ({"clientId": 1, "productId": 1, "principal": 5}, 422, "principal"),
-        ({"clientId": 1, "productId": 1, "principal": "ten"}, 422, "principal"),
-        ({"clientId": 1, "productId": 1, "loanTermFrequency": 2}, 422, "Unrecognized field"),
-        (
-            {
-                "clientId": 1,
-                "productId": 1,
-                "submittedOnDate": "2024-02-01",
-                "expectedDisbursementDate": "2024-01-01",
-            },
-            422,
-            "expectedDisbursementDate",
-        ),
-        ({"productId": 1}, 422, "clientId"),
-    ],
-    ids=["client", "product", "below-min", "not-a-number", "unknown", "dates", "missing"],
-)
-async def test_bad_loan_applications(
-    client: TestClient, admin_headers: Headers, body: dict[str, Any], status: int, needle: str
-) -> None:
+BAD_LOANS: list[tuple[dict[str, Any], int, str]] = [
+    ({"clientId": 99, "productId": 1}, 404, "Client with identifier 99 does not exist"),
+    ({"clientId": 1, "productId": 9}, 404, "Loan product with identifier 9 does not exist"),
+    ({"clientId": 1, "productId": 1, "principal": 5}, 422, "principal"),
+    ({"clientId": 1, "productId": 1, "principal": "ten"}, 422, "principal"),
+    ({"clientId": 1, "productId": 1, "loanTermFrequency": 2}, 422, "Unrecognized field"),
+    (
+        {
+            "clientId": 1,
+            "productId": 1,
+            "submittedOnDate": "2024-02-01",
+            "expectedDisbursementDate": "2024-01-01",
+        },
+        422,
+        "expectedDisbursementDate",
+    ),
+    ({"productId": 1}, 422, "clientId"),
+]
+
+
+async def test_bad_loan_applications(client: TestClient, admin_headers: Headers) -> None:
     await new_client(client, admin_headers)
-    got, problem = await post(client, "/api/v1/loans", body, admin_headers)
-    assert got == status, problem
-    assert needle in problem["detail"]
+    for body, status, needle in BAD_LOANS:
+        got, problem = await post(client, "/api/v1/loans", body, admin_headers)
+        assert got == status, problem
+        assert needle in problem["detail"], body
     _, listing = await get(client, "/api/v1/loans", admin_headers)
     assert listing["totalFilteredRecords"] == 0
 

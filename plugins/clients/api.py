@@ -226,12 +226,14 @@ async def update_client(request: ApiRequest) -> web.Response:
             if k in given
         }
     )
-    if "active" in sent and sent["active"] is None:
-        raise field_problem([MifosFieldError("active", "must be true or false")])
+    errors = [
+        MifosFieldError(name, "cannot be null")
+        for name in ("officeId", "active")
+        if name in sent and sent[name] is None
+    ]
     current = {name: getattr(client, column) for name, column in _COLUMNS.items()}
     merged = {**current, **sent}
-    errors = [e for e in check_names(merged)]
-    errors += [e for e in check_dates(merged, dt.date.today()) if e.field in given]
+    errors += check_names(merged) + check_dates(merged, dt.date.today())
     if errors:
         raise field_problem(errors)
     if "officeId" in sent:
