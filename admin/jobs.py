@@ -188,8 +188,10 @@ def _item_view(item: Any) -> dict[str, Any]:
     }
 
 
-async def _items(request: web.Request, job_id: str, state: str | None) -> list[dict[str, Any]]:
-    query = {"limit": "50"} | ({"state": state} if state else {})
+async def _items(
+    request: web.Request, job_id: str, state: str | None, limit: int = 20
+) -> list[dict[str, Any]]:
+    query = {"limit": str(limit)} | ({"state": state} if state else {})
     result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}/items", query=query)
     return [_item_view(i) for i in _list_items(result.data)] if result.ok else []
 
@@ -198,7 +200,7 @@ async def _items(request: web.Request, job_id: str, state: str | None) -> list[d
 async def job_detail(request: web.Request) -> web.StreamResponse:
     job_id = request.match_info["id"]
     job = await _job(request, job_id)
-    failed = await _items(request, job_id, "failed")
+    failed = await _items(request, job_id, "failed", limit=100)
     others = [i for i in await _items(request, job_id, None) if i["state"] != "failed"]
     rates = [job["rate"]] * 2 if job["rate"] is not None else []
     return page(

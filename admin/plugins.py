@@ -77,23 +77,41 @@ def contributions(app: web.Application) -> list[Contribution]:
     return out
 
 
-def migration_status(app: web.Application) -> Any:
-    """Applied/pending migrations when the host exposes them (`host.migrate.migration_status`)."""
-    from host import migrate
+async def migration_status(app: web.Application) -> dict[str, dict[str, list[str]]]:
+    """Applied and pending migration files per table-owning app (host apps, then plugins).
 
-    return getattr(migrate, "migration_status", None)
+    Read-only: the files in each app's folder for this database's dialect, against aerich's
+    bookkeeping table, as `plughost migrate` compares them.
+    """
+    from aerich.models import Aerich
+    from tortoise import connections
+
+    from host.app import with_host_apps
+    from host.db import CONNECTION
+    from host.migrate import dialect_dir, dialect_of, migration_files
+
+    dialect = dialect_of(connections.get(CONNECTION))
+    out: dict[str, dict[str, list[str]]] = {}
+    for plugin in with_host_apps(app[REGISTRY].loaded):
+        if not plugin.models_module:
+            continue
+        files = [f.name for f in migration_files(dialect_dir(plugin, dialect))]
+        done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+        out[plugin.name] = {
+            "applied": [f for f in files if f in done],
+            "pending": [f for f in files if f not in done],
+        }
+    return out
 
 
 @web_routes.get("/plugins")
 async def plugins_page(request: web.Request) -> web.StreamResponse:
     app = request.app[MAIN_APP]
-    status_fn = migration_status(app)
-    migrations: Any = None
-    if status_fn is not None:
-        try:
-            migrations = await status_fn(app)
-        except Exception as exc:  # a status page must still render when this fails
-            migrations = {"error": repr(exc)}
+    migrations: Any
+    try:
+        migrations = await migration_status(app)
+    except Exception as exc:  # the page must still render when the status cannot be read
+        migrations = {"error": f"{type(exc).__name__}: {exc}"}
     host_routes = sorted(
         f"{r.method} {r.full_path}" for r in app[PIPELINE].routes if r.plugin == "host"
     )

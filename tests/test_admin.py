@@ -66,6 +66,9 @@ async def test_login_sets_a_safe_cookie_and_shows_plugins(client: TestClient) ->
     assert page.status == 200
     text = await page.text()
     assert "clients" in text and "loaded" in text
+    # migrations per app: the admin UI's own table is applied, nothing pending
+    assert 'id="migrations"' in text and "host_admin" in text and "_init.py" in text
+    assert "pending</span>" not in text
 
 
 async def test_secure_cookie_behind_trusted_https_proxy(
