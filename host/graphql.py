@@ -184,7 +184,7 @@ async def run_query(
         return _errors_response(errors, "BAD_USER_INPUT")
     body: dict[str, Any] = {"data": result.data}
     if errors:
-        body["errors"] = [format_error(e, "INTERNAL_SERVER_ERROR") for e in errors]
+        body["errors"] = [format_error(e, "INTERNAL_ERROR") for e in errors]
     return web.json_response(body)
 
 
