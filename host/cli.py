@@ -99,11 +99,11 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
                 print(f"error: no loadable plugin or host app {name!r}{why}", file=sys.stderr)
                 return 1
             targets.append(by_name[name])
-    bar = tqdm(targets, unit="app", disable=len(targets) < 2, file=sys.stderr)
+    bar = tqdm(targets, unit="app", disable=True if len(targets) < 2 else None, file=sys.stderr)
     for plugin in bar:
         bar.set_description(plugin.name)
         try:
-            made = await make_migrations(plugin, known, name=args.name)
+            made = await make_migrations(plugin, known, name=args.name, base_apps=HOST_APPS)
         except MigrationError as exc:
             bar.close()
             print(f"error: {exc}", file=sys.stderr)

@@ -86,15 +86,25 @@ def _slug(name: str) -> str:
 
 
 async def make_migrations(
-    target: Plugin, known: Sequence[Plugin], name: str = "update", pg_url: str | None = None
+    target: Plugin,
+    known: Sequence[Plugin],
+    name: str = "update",
+    pg_url: str | None = None,
+    base_apps: Sequence[Plugin] = (),
 ) -> MadeMigration:
-    """Write the target's next migration into every dialect folder (or nothing when unchanged)."""
+    """Write the target's next migration into every dialect folder (or nothing when unchanged).
+
+    `known` resolves the target's requirements; `base_apps` (the host's apps) are always present
+    at run time, so a plugin's models may point at them without listing them in `requires`.
+    """
     if not target.models_module:
         raise MigrationError(f"plugin {target.name!r} declares no models")
     base = target.migrations_dir
     if base is None:
         raise MigrationError(f"plugin {target.name!r}: no migrations folder (no package dir)")
     chain = requirement_chain(target, known)
+    if target not in base_apps:
+        chain = [app for app in base_apps if app not in chain] + chain
     existing = {d: migration_files(base / d) for d in DIALECTS}
     names = {d: [f.name for f in files] for d, files in existing.items()}
     if len({tuple(v) for v in names.values()}) != 1:
@@ -224,6 +234,7 @@ async def _generate(
         return text, changed
     finally:
         await Tortoise.close_connections()
+        EXECUTOR_CACHE.clear()
 
 
 OFFLINE_URLS = {"sqlite": "sqlite://:memory:", "postgres": "postgres://offline@127.0.0.1:9/offline"}
@@ -257,6 +268,7 @@ async def write_initial_offline(target: Plugin) -> list[Path]:
             )
         finally:
             await Tortoise.close_connections()
+            EXECUTOR_CACHE.clear()
     written = []
     for dialect, text in texts.items():
         folder = target.migrations_dir / dialect

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -305,23 +306,16 @@ def test_broken_migration_names_plugin_and_file_and_rolls_back(tmp_path: Path) -
     assert proc.returncode == 1
     assert "'brk'" in proc.stderr and "1_20260101000000_broken.py" in proc.stderr
     assert "Traceback" not in proc.stderr
-    bad.unlink()
-    plughost("migrate", env=env)
-    state = probe(env)
-    assert ["brk", bad.name] not in state["aerich"]
-    # the first statement of the failed file was rolled back with it (SQLite runs it in the tx)
-    check = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);"
-            "print(c.execute(\"select count(*) from sqlite_master where name='brk_half'\").fetchone()[0])",
-            str(tmp_path / "var" / "plughost.sqlite3"),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert check.stdout.strip() == "0"
+    # nothing of the failed file stayed: not its first statement (SQLite runs each statement in
+    # the transaction), not its aerich row
+    db = sqlite3.connect(tmp_path / "var" / "plughost.sqlite3")
+    try:
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'brk_half'").fetchall()
+        assert db.execute("SELECT version FROM aerich WHERE app = 'brk'").fetchall() == [
+            (next((plugins / "brk" / "migrations" / "sqlite").glob("0_*.py")).name,)
+        ]
+    finally:
+        db.close()
 
 
 def test_plugin_without_migrations_dev_creates_tables_else_fails(tmp_path: Path) -> None:
@@ -375,7 +369,6 @@ async def test_makemigrations_after_adding_a_field_writes_both_dialects(
     assert {Path(p).parent.name for p in written} == {"sqlite", "postgres"}
     for path in written:
         assert '"note"' in Path(path).read_text()
-    assert "grow: no changes" in plughost("makemigrations", "grow", env=env).stdout
     for url in ("", pg_url):  # the new file applies on both databases
         db_env = env_for(tmp_path / ("pg" if url else "lite"), url, plugins=plugins)
         out = plughost("migrate", env=db_env).stdout
@@ -402,8 +395,9 @@ def test_shipped_migrations_match_the_models(tmp_path: Path) -> None:
                 dest = Path({str(tmp_path)!r}) / "copies" / p.name
                 shutil.copytree(p.migrations_dir, dest)
                 copies.append(dataclasses.replace(p, migrations=dest))
+            base = [c for c in copies if c.name in {{h.name for h in HOST_APPS}}]
             for p in copies:
-                made = await make_migrations(p, copies, name="check")
+                made = await make_migrations(p, copies, name="check", base_apps=base)
                 print(p.name, [str(w) for w in made.written])
         asyncio.run(main())
     """)
