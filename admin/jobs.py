@@ -172,7 +172,8 @@ async def _job(request: web.Request, job_id: str) -> dict[str, Any]:
 
 def _item_view(item: Any) -> dict[str, Any]:
     d = item if isinstance(item, dict) else {}
-    request = d.get("request") if isinstance(d.get("request"), dict) else {}
+    sent = d.get("request")
+    request: dict[str, Any] = sent if isinstance(sent, dict) else {}
     error = d.get("error")
     if isinstance(error, dict | list):
         error = json.dumps(error)
@@ -268,7 +269,8 @@ def workflow_view(data: Any) -> dict[str, Any]:
     fields = []
     if isinstance(params, dict):
         # a JSON-Schema-like {"properties": {...}} or a plain {name: spec|default}
-        props = params.get("properties") if isinstance(params.get("properties"), dict) else params
+        nested = params.get("properties")
+        props: dict[str, Any] = nested if isinstance(nested, dict) else params
         for name, spec in props.items():
             spec_d = spec if isinstance(spec, dict) else {"default": spec}
             default = spec_d.get("default", "")

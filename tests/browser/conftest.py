@@ -86,6 +86,8 @@ def _env(data_dir: Path, routes_dir: Path) -> dict[str, str]:
         PLUGHOST_DATA_DIR=str(data_dir),
         PLUGHOST_ROUTES_DIR=str(routes_dir),
         PLUGHOST_PLUGINS_DIR=str(REPO / "plugins"),
+        # a test plugin with a parameterised workflow (tests/browser/plugins/wfdemo)
+        PLUGHOST_PLUGIN_PATH=str(Path(__file__).resolve().parent / "plugins"),
         PLUGHOST_SECRET_KEY="browser-test-secret-key-0123456789abcdef",
         PLUGHOST_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PLUGHOST_LOG_FORMAT="text",

@@ -72,6 +72,8 @@ def test_login_required_and_plugins_page(new_page: Any) -> None:
     page.wait_for_url("**/admin/plugins")
     table = page.text_content("table.grid")
     assert "clients" in table and "savings" in table and "loaded" in table
+    skipped = page.text_content("tr.state-skipped")
+    assert "needs_missing" in skipped and "no_such_plugin" in skipped  # the reason is shown
     assert "POST /api/v1/clients" in page.content()
     shot(page, "plugins")
 
@@ -274,15 +276,18 @@ def test_job_progress_live_pause_resume_retry(admin_page: Any, server: Server) -
     shot(page, "jobs")
 
 
-def test_workflows_page(admin_page: Any, server: Server) -> None:
+def test_start_a_workflow_with_parameters(admin_page: Any, server: Server) -> None:
     page = admin_page
     page.goto("/admin/workflows")
-    status, body = server.api("GET", "/api/v1/workflows")
-    assert status == 200, body
-    if not body["workflows"]:
-        pytest.skip("no demo plugin declares a workflow yet (nothing to start)")
+    form = page.locator("section[id='wf-wfdemo.count'] form")
+    form.locator("input[name='param.chunks']").fill("12")
+    form.locator("input[name='param.label']").fill("<b>from the UI</b>")
     shot(page, "workflows")
-    name = body["workflows"][0]["name"]
-    page.click(f"section[id='wf-{name}'] button[type=submit]")
+    form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/admin/jobs/\d+.*"))
-    page.wait_for_selector("#job-state")
+    page.wait_for_selector("#job-state.completed", timeout=60_000)
+    assert page.text_content("[data-field=total]") == "12"
+    job_id = page.url.split("/admin/jobs/")[1].split("?")[0]
+    status, body = server.api("GET", f"/api/v1/jobs/{job_id}")
+    assert status == 200 and body["params"]["chunks"] == 12
+    assert body["params"]["label"] == "<b>from the UI</b>"
