@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
@@ -56,6 +57,9 @@ async def init_db(config: dict[str, Any]) -> TortoiseContext:
     The global fallback makes the models usable from tasks that did not inherit the start-up task's
     context (aiohttp's clean-up, pytest fixture teardown, worker loops).
     """
+    # Tortoise caches INSERT statements per connection *name*, not per dialect: a process that
+    # opens "default" on SQLite and later on PostgreSQL (tests, makemigrations) would reuse SQLite SQL
+    EXECUTOR_CACHE.clear()
     return await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
