@@ -305,3 +305,32 @@ async def test_jobs_pages_list_detail_and_controls(
     assert resp.status == 403
     assert (await client.get("/admin/jobs/999999")).status == 404
     assert "workflow" in (await (await client.get("/admin/workflows")).text()).lower()
+
+
+def test_session_cookie_signature_and_expiry() -> None:
+    from admin.auth import read_session, sign_session
+
+    key = b"k" * 32
+    cookie = sign_session(key, {"u": "admin", "sid": "s1", "exp": 2_000})
+    assert read_session(key, cookie, now=1_000) == {"u": "admin", "sid": "s1", "exp": 2_000}
+    assert read_session(key, cookie, now=3_000) is None  # expired
+    assert read_session(b"x" * 32, cookie, now=1_000) is None  # another key
+    body, _, mac = cookie.partition(".")
+    forged = sign_session(key, {"u": "root", "sid": "s1", "exp": 2_000}).split(".")[0]
+    assert read_session(key, f"{forged}.{mac}", now=1_000) is None  # body swapped
+    assert read_session(key, "garbage", now=1_000) is None
+
+
+def test_login_throttle_window() -> None:
+    from admin.state import LoginThrottle
+
+    throttle = LoginThrottle(limit=3, window=60)
+    for t in range(3):
+        assert throttle.retry_after("Ada", "1.2.3.4", now=t) == 0
+        throttle.failed("Ada", "1.2.3.4", now=t)
+    assert throttle.retry_after("ada", "1.2.3.4", now=3) > 0  # user names are case-insensitive
+    assert throttle.retry_after("ada", "5.6.7.8", now=3) == 0  # per address
+    assert throttle.retry_after("ada", "1.2.3.4", now=61) == 0  # the window passed
+    throttle.failed("bob", "1.2.3.4", now=0)
+    throttle.succeeded("bob", "1.2.3.4")
+    assert throttle.retry_after("bob", "1.2.3.4", now=1) == 0
