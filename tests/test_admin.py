@@ -315,7 +315,7 @@ def test_session_cookie_signature_and_expiry() -> None:
     assert read_session(key, cookie, now=1_000) == {"u": "admin", "sid": "s1", "exp": 2_000}
     assert read_session(key, cookie, now=3_000) is None  # expired
     assert read_session(b"x" * 32, cookie, now=1_000) is None  # another key
-    body, _, mac = cookie.partition(".")
+    _, _, mac = cookie.partition(".")
     forged = sign_session(key, {"u": "root", "sid": "s1", "exp": 2_000}).split(".")[0]
     assert read_session(key, f"{forged}.{mac}", now=1_000) is None  # body swapped
     assert read_session(key, "garbage", now=1_000) is None
