@@ -467,6 +467,21 @@ async def test_validate_endpoint_reports_errors_and_shadowed_routes(gw: Gw) -> N
     body = await resp.json()
     assert body["valid"] is False
     assert "duplicates" in body["errors"][0]["message"]
+    # every schema rule holds for every route, whatever its position in the file
+    doc = routes_doc()
+    doc["routes"][0]["priority"] = 1.5
+    doc["routes"][1]["roles"] = [""]
+    doc["routes"][2]["extra"] = True
+    resp = await gw.client.post(
+        "/api/v1/admin/routes/validate", data=json.dumps(doc, indent=2), headers=gw.admin
+    )
+    errors = (await resp.json())["errors"]
+    assert [e["pointer"] for e in errors] == [
+        "/routes/0/priority",
+        "/routes/1/roles/0",
+        "/routes/2",
+    ]
+    assert "extra" in errors[2]["message"]
 
 
 async def test_priority_breaks_ties(make_gw: Callable[..., Awaitable[Gw]]) -> None:
