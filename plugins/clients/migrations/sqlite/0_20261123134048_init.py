@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS "clients_client" (
     "created_at" TIMESTAMP NOT NULL,
     "updated_at" TIMESTAMP NOT NULL,
     "office_id" INT NOT NULL REFERENCES "clients_office" ("id") ON DELETE RESTRICT
-) /* A person served by the institution. Either first\/last name or a full name (an entity). */;"""
+) /* A person served by the institution. Either first\\/last name or a full name (an entity). */;"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
