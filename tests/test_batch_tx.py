@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from host.keys import BUS
 from tests.conftest import login
@@ -23,6 +24,8 @@ async def test_rollback_on_sqlite(make_client: Client) -> None:
 
 @pytest.mark.pg
 async def test_rollback_on_postgres(make_client: Client, pg_url: str) -> None:
+    # Tortoise caches INSERT SQL per (connection, table) process-wide: drop SQLite's "?" version
+    EXECUTOR_CACHE.clear()
     await _rolls_everything_back(await make_client(db_url=pg_url))
 
 
@@ -32,6 +35,7 @@ async def test_commit_on_sqlite(make_client: Client) -> None:
 
 @pytest.mark.pg
 async def test_commit_on_postgres(make_client: Client, pg_url: str) -> None:
+    EXECUTOR_CACHE.clear()
     await _commits_then_delivers(await make_client(db_url=pg_url))
 
 
@@ -161,3 +165,24 @@ async def test_item_idempotency_key_replays_per_item(
     _, answer = await batch(client, [changed], admin_headers)
     assert answer[0]["statusCode"] == 422
     assert body(answer[0])["type"] == "/problems/idempotency-key-reused"
+
+
+@pytest.mark.pg
+async def test_idempotency_keys_on_postgres(make_client: Client, pg_url: str) -> None:
+    """A replayed item key inside an enclosing transaction must not abort it (savepoint)."""
+    EXECUTOR_CACHE.clear()
+    client = await make_client(db_url=pg_url)
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    keyed = {**create(1), "headers": [{"name": "Idempotency-Key", "value": "pg-item"}]}
+    url = "/api/v1/batches?enclosingTransaction=true"
+    first = await (await client.post(url, json=[keyed, create(2)], headers=headers)).json()
+    resp = await client.post(url, json=[keyed, create(2)], headers=headers)
+    again = await resp.json()
+    assert resp.headers["X-Batch-Outcome"] == "committed"
+    assert [a["statusCode"] for a in again] == [201, 201]
+    assert body(first[0]) == body(again[0])
+    assert await _count(client, headers, "/api/v1/clients") == 3
+    batch_key = {**headers, "Idempotency-Key": "pg-batch"}
+    _, answer = await batch(client, [create(5)], batch_key)
+    resp = await client.post("/api/v1/batches", json=[create(5)], headers=batch_key)
+    assert resp.headers["Idempotent-Replayed"] == "true" and await resp.json() == answer
