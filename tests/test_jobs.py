@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -56,6 +55,7 @@ async def wait_for(
     job_id: int,
     check: Callable[[dict[str, Any]], bool],
     timeout: float = 30,
+    interval: float = 0.05,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -63,7 +63,7 @@ async def wait_for(
         if check(view):
             return view
         assert time.monotonic() < deadline, f"job never got there: {view}"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
 
 
 def finished(view: dict[str, Any]) -> bool:

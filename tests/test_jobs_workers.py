@@ -49,7 +49,7 @@ def service_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def process(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "host.cli", *args], env=env, cwd=cwd, start_new_session=True
     )
     try:

@@ -389,12 +389,14 @@ async def submit_async_batch(
             413, f"The job has {len(items)} items; the limit is {service.settings.jobs_max_items}"
         )
     plan = build_plan(items)
+    version = request.route.version if request.route is not None and request.route.version else "v1"
     rows = [
         {
             "ref": item.key,
             "deps": plan.parents[item.index],
             "request": {
                 "requestId": item.request_id,
+                "version": version,
                 "method": item.method,
                 "relativeUrl": item.relative_url,
                 "headers": [list(h) for h in item.headers],

@@ -85,7 +85,7 @@ def build_item_request(
     url = str(spec.get("relativeUrl") or spec.get("path") or "")
     path, _, query = url.partition("?")
     if not path.startswith("/api/"):
-        path = "/api/v1/" + path.lstrip("/")
+        path = f"/api/{spec.get('version') or 'v1'}/" + path.lstrip("/")
     body = spec.get("body")
     if body is None:
         raw = b""
