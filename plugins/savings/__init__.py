@@ -15,6 +15,7 @@ from host import Plugin
 from .api import v1
 from .events import open_account_for_new_client
 from .graphql import part as graphql_part
+from .workflows import post_interest
 
 
 async def setup(app: web.Application) -> None:
@@ -40,6 +41,7 @@ plugin = Plugin(
     rest={"v1": v1},
     graphql=graphql_part,
     events={"clients.created": open_account_for_new_client},
+    workflows=[post_interest],
     setup=setup,
     description="Savings accounts for clients, Mifos/Fineract style",
 )
