@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from host.migrate import (
     dialect_dir,
     drop_tables_sql,
     migration_files,
+    migration_text,
 )
 from host.plugin import Plugin
 
@@ -165,6 +167,11 @@ async def _scratch_database(dialect: str, tmp: Path, pg_url: str | None) -> Asyn
         await admin.close()
 
 
+def _joined(operators: list[str]) -> str:
+    """aerich's layout of a diff's statements in a migration file."""
+    return ";\n        ".join(operators) + ";" if operators else ""
+
+
 def _remove_scratch_files(tmp: Path) -> None:
     for leftover in tmp.glob("scratch.sqlite3*"):
         leftover.unlink()
@@ -201,10 +208,10 @@ async def _generate(
         if migration_files(dialect_dir(target, dialect)):
             await apply_migrations(config, [target])
         if not migration_files(dialect_dir(target, dialect)):
-            text = Migrate.build_migration_file_text(
-                upgrade_sql=create_tables_sql(client, models, safe=True),
-                downgrade_sql=drop_tables_sql(client, models),
-                models_state=get_models_describe(target.name),
+            text = migration_text(
+                create_tables_sql(client, models, safe=True),
+                drop_tables_sql(client, models),
+                get_models_describe(target.name),
             )
             changed = True
         else:
@@ -214,16 +221,18 @@ async def _generate(
             history.mkdir(parents=True, exist_ok=True)
             for file in migration_files(dialect_dir(target, dialect)):
                 shutil.copy(file.path, history / file.name)
-            await Migrate.init(config, target.name, str(workdir))
-            made = await Migrate.migrate(filename[:-3].split("_", 2)[2], empty=False, no_input=True)
-            if made:
-                text = (Migrate.migrate_location / made).read_text(encoding="utf-8")
-                changed = True
-            else:
-                text = Migrate.build_migration_file_text(
-                    upgrade_sql="", models_state=get_models_describe(target.name)
-                )
-                changed = False
+            with warnings.catch_warnings():  # aerich imports the files (see import_migration)
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                await Migrate.init(config, target.name, str(workdir))
+                label = filename[:-3].split("_", 2)[2]
+                changed = bool(await Migrate.migrate(label, empty=False, no_input=True))
+            # the file aerich wrote is not escaped for Python: render the same SQL ourselves
+            text = migration_text(
+                _joined(Migrate.upgrade_operators),
+                _joined(Migrate.downgrade_operators),
+                get_models_describe(target.name),
+            )
             _reset_aerich_state()
         # prove the new file applies on top of the existing ones
         proof = workdir / "proof" / filename
@@ -261,10 +270,10 @@ async def write_initial_offline(target: Plugin) -> list[Path]:
         try:
             client = Tortoise.get_connection(CONNECTION)
             models = app_models(target.name)
-            texts[dialect] = Migrate.build_migration_file_text(
-                upgrade_sql=create_tables_sql(client, models, safe=True),
-                downgrade_sql=drop_tables_sql(client, models),
-                models_state=get_models_describe(target.name),
+            texts[dialect] = migration_text(
+                create_tables_sql(client, models, safe=True),
+                drop_tables_sql(client, models),
+                get_models_describe(target.name),
             )
         finally:
             await Tortoise.close_connections()

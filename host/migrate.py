@@ -25,13 +25,21 @@ import logging
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from aerich.migrate import MIGRATE_TEMPLATE
 from aerich.models import Aerich
-from aerich.utils import decompress_dict, get_models_describe, import_py_file
+from aerich.utils import (
+    decompress_dict,
+    get_formatted_compressed_data,
+    get_models_describe,
+    import_py_file,
+)
 from tortoise import BaseDBAsyncClient, Tortoise
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -47,6 +55,7 @@ __all__ = (
     "create_tables_sql",
     "dialect_of",
     "migration_files",
+    "migration_text",
 )
 
 log = logging.getLogger("plughost.migrate")
@@ -153,6 +162,31 @@ def drop_tables_sql(client: BaseDBAsyncClient, models: Sequence[type[Model]]) ->
     tables = _table_sql_in_fk_order(client, models, safe=True)
     drops = [f'DROP TABLE IF EXISTS "{t["table"]}";' for t in reversed(tables)]
     return "\n".join(through + drops)
+
+
+def migration_text(upgrade_sql: str, downgrade_sql: str, models_state: dict[str, Any]) -> str:
+    """A migration file in aerich's format, with the SQL escaped for a Python string literal.
+
+    aerich pastes SQL into a triple-quoted string as is; Tortoise escapes `/` in SQLite comments
+    with a backslash, which Python then reports as an invalid escape (an error under `-W error`).
+    """
+
+    def literal(sql: str) -> str:
+        return sql.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+    return MIGRATE_TEMPLATE.format(
+        upgrade_sql=literal(upgrade_sql),
+        downgrade_sql=literal(downgrade_sql),
+        models_state=get_formatted_compressed_data(models_state),
+    )
+
+
+def import_migration(path: Path) -> ModuleType:
+    """Import a migration file; files written by plain aerich may hold invalid escapes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return import_py_file(path)
 
 
 def split_statements(script: str) -> list[str]:
@@ -276,7 +310,7 @@ async def _apply_plugin(
 async def apply_file(client: BaseDBAsyncClient, dialect: str, app: str, path: Path) -> None:
     """Run one migration file and record it in the `aerich` table, atomically when it allows."""
     try:
-        module = import_py_file(path)
+        module = import_migration(path)
         state_text = getattr(module, "MODELS_STATE", None)
         state = decompress_dict(state_text) if state_text else get_models_describe(app)
         if getattr(module, "RUN_IN_TRANSACTION", True):

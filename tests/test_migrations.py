@@ -413,3 +413,23 @@ def test_shipped_migrations_match_the_models(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.split("\n")
     assert all(line.endswith("[]") for line in lines if line), proc.stdout
+
+
+def test_migration_text_escapes_sql_for_python() -> None:
+    """Tortoise writes `\\/` in SQLite comments; the file must import cleanly under -W error."""
+    import asyncio
+    import types
+    import warnings
+
+    from host.migrate import migration_text, split_statements
+
+    sql = 'CREATE TABLE "x" (a INT) /* first\\/last """ q; */;\nINSERT INTO "x" VALUES (1);'
+    module = types.ModuleType("m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(migration_text(sql, "", {}), "m.py", "exec"), module.__dict__)
+    assert asyncio.run(module.upgrade(None)).strip() == sql
+    assert split_statements(sql) == [
+        'CREATE TABLE "x" (a INT) /* first\\/last """ q; */;',
+        'INSERT INTO "x" VALUES (1);',
+    ]
