@@ -230,7 +230,18 @@ async def routes_list(request: web.Request) -> web.StreamResponse:
     )
 
 
-@web_routes.post("/routes/reload")
+@web_routes.post("/routes")
+async def routes_collection(request: web.Request) -> web.StreamResponse:
+    """The list page's forms: `action=reload` (every file now) or `action=create` (a new app).
+
+    They post to the collection, not under /routes/{app}, so that no app name is reserved.
+    """
+    form = await request.post()
+    if form.get("action") == "reload":
+        return await routes_reload(request)
+    return await routes_create(request)
+
+
 async def routes_reload(request: web.Request) -> web.StreamResponse:
     result = await call(request, "POST", f"{API}/reload")
     if not result.ok:
@@ -238,7 +249,6 @@ async def routes_reload(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin/routes?flash=reloaded")
 
 
-@web_routes.post("/routes/new")
 async def routes_create(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     app = str(form.get("app", "")).strip().lower()

@@ -192,7 +192,7 @@ def etag_of(text: str) -> str:
 async def create_app_file(client: TestClient, name: str, content: str) -> None:
     _, token = await page_token(client, "/admin/routes")
     resp = await client.post(
-        "/admin/routes/new", data={"_csrf": token, "app": name, "content": content}
+        "/admin/routes", data={"_csrf": token, "action": "create", "app": name, "content": content}
     )
     assert resp.status == 200, await resp.text()
     assert "Done: created" in await resp.text()
@@ -334,3 +334,22 @@ def test_login_throttle_window() -> None:
     throttle.failed("bob", "1.2.3.4", now=0)
     throttle.succeeded("bob", "1.2.3.4")
     assert throttle.retry_after("bob", "1.2.3.4", now=1) == 0
+
+
+async def test_no_app_name_is_reserved_and_reload_works(admin_client: TestClient) -> None:
+    client = admin_client
+    for name in ("reload", "new"):
+        await create_app_file(client, name, MOBILE_V1)
+        text, token = await page_token(client, f"/admin/routes/{name}")
+        resp = await client.post(
+            f"/admin/routes/{name}",
+            data={
+                "_csrf": token,
+                "etag": etag_of(text),
+                "content": MOBILE_V1 + "\n",
+                "action": "save",
+            },
+        )
+        assert "Done: saved" in await resp.text()
+    resp = await client.post("/admin/routes", data={"_csrf": token, "action": "reload"})
+    assert resp.status == 200 and "Done: reloaded" in await resp.text()

@@ -89,7 +89,11 @@ function jobsTable(table) {
   source.addEventListener("jobs", function (msg) {
     JSON.parse(msg.data).forEach(function (j) {
       var row = table.querySelector('tr[data-job="' + String(j.id).replace(/[^0-9A-Za-z_-]/g, "") + '"]');
-      if (!row) return;
+      if (!row) {
+        var notice = document.getElementById("jobs-new");
+        if (notice) notice.hidden = false;
+        return;
+      }
       row.querySelectorAll("[data-field]").forEach(function (el) {
         var v = j[el.dataset.field];
         if (v === undefined || v === null) return;

@@ -139,8 +139,8 @@ def test_two_concurrent_edits_conflict_and_no_edit_is_lost(new_page: Any, server
     for page in (alice, bob):
         login(page)
         page.goto("/admin/routes")
-    alice.fill("form[action='/admin/routes/new'] input[name=app]", "kiosk")
-    alice.click("form[action='/admin/routes/new'] button")
+    alice.fill("form#new-app input[name=app]", "kiosk")
+    alice.click("form#new-app button")
     alice.wait_for_selector("#flash")
     bob.goto("/admin/routes/kiosk")
     base = editor_text(alice)
@@ -173,9 +173,9 @@ def test_script_in_a_route_field_is_shown_escaped(admin_page: Any, server: Serve
         '"description": "<script>window.__xss = 1</script><img src=x onerror=window.__xss=2>"}]}'
     )
     page.goto("/admin/routes")
-    page.fill("form[action='/admin/routes/new'] input[name=app]", "evil")
-    page.fill("form[action='/admin/routes/new'] textarea[name=content]", evil)
-    page.click("form[action='/admin/routes/new'] button")
+    page.fill("form#new-app input[name=app]", "evil")
+    page.fill("form#new-app textarea[name=content]", evil)
+    page.click("form#new-app button")
     page.wait_for_selector("#flash")
     assert "<script>window.__xss = 1</script>" in editor_text(page)
     # an invalid value echoed in an error message is escaped too
@@ -194,10 +194,10 @@ def test_form_without_csrf_token_is_refused(admin_page: Any) -> None:
     page = admin_page
     page.goto("/admin/routes")
     page.evaluate(
-        "document.querySelectorAll(\"form[action='/admin/routes/reload'] input[name=_csrf]\")"
+        "document.querySelectorAll(\"form#reload-form input[name=_csrf]\")"
         ".forEach(e => e.remove())"
     )
-    page.click("form[action='/admin/routes/reload'] button")
+    page.click("form#reload-form button")
     page.wait_for_selector("h1:has-text('403')")
     assert "CSRF" in page.text_content("main")
     shot(page, "csrf-refused")
