@@ -105,8 +105,6 @@ class RouteStore:
         self.status: dict[str, AppStatus] = {}
         self.reloads = 0
         self._lock = asyncio.Lock()
-        self.changed = asyncio.Event()
-        """Set after every reload that changed something (tests and the admin API wait on it)."""
 
     def get(self, app: str) -> AppTable | None:
         return self.tables.get(app)
@@ -178,8 +176,6 @@ class RouteStore:
             self.tables = MappingProxyType(tables)
             self.reloads += 1
             log.info("routes reloaded (%s): %s", reason, summary)
-        self.changed.set()
-        self.changed = asyncio.Event()
         return summary
 
     def health(self) -> dict[str, Any]:
