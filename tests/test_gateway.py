@@ -331,7 +331,11 @@ async def test_no_request_fails_while_the_file_is_rewritten_100_times(gw: Gw) ->
         else:
             write_atomic(path, text)
         await asyncio.sleep(0.005)
-    await asyncio.sleep(0.1)
+
+    async def last_edit_served() -> bool:  # the 100th edit maps to v2
+        return (await gw.get("/things/3", headers=headers))[1].get("version") == 2
+
+    await gw.until(last_edit_served)
     stop.set()
     await asyncio.gather(*workers)
     assert failures == []
