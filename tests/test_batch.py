@@ -159,6 +159,17 @@ async def test_references_nested_paths_interpolation_and_escapes(
     assert changes["lastname"] == "$.literal"
 
 
+async def test_escapes_apply_to_items_without_references(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    item = {**create(1), "body": {"firstname": "$$.id", "lastname": "US$$ 5 and $ 6"}}
+    _, answer = await batch(client, [item], admin_headers)
+    client_id = body(answer[0])["clientId"]
+    resp = await client.get(f"/api/v1/clients/{client_id}", headers=admin_headers)
+    data = await resp.json()
+    assert (data["firstname"], data["lastname"]) == ("$.id", "US$ 5 and $ 6")
+
+
 async def test_whole_value_reference_keeps_json_type(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

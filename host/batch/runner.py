@@ -345,29 +345,27 @@ class _Runner:
 
     def build(self, item: BatchItem) -> ApiRequest:
         run = self.run
-        find = self.lookup(item) if item.refs else None
+        # resolution also turns `$$` into `$`, so it runs on every item (cheap without a `$`)
+        find = self.lookup(item)
         raw_path, _, raw_query = item.relative_url.partition("?")
-        segments = [unquote(s) for s in raw_path.removeprefix("/").split("/")]
-        query = MultiDict(parse_qsl(raw_query, keep_blank_values=True))
+        segments = [
+            _segment(resolve_text(unquote(s), find)) for s in raw_path.removeprefix("/").split("/")
+        ]
+        query = MultiDict(
+            (k, str(resolve_text(v, find))) for k, v in parse_qsl(raw_query, keep_blank_values=True)
+        )
         headers = run._base.copy()
         body = b""
-        if find is not None:
-            segments = [_segment(resolve_text(s, find)) for s in segments]
-            query = MultiDict((k, str(resolve_text(v, find))) for k, v in query.items())
         for name, value in item.headers:
             lowered = name.lower()
             if lowered in IGNORED_HEADERS or lowered in IDENTITY_HEADERS:
                 continue
-            if find is not None:
-                value = str(resolve_text(value, find))
-                if any(c in value for c in "\r\n\0"):
-                    raise Problem(
-                        422, f"Header {name} would contain a line break after its references"
-                    )
+            value = str(resolve_text(value, find))
+            if any(c in value for c in "\r\n\0"):
+                raise Problem(422, f"Header {name} would contain a line break after its references")
             headers[name] = value
         if item.has_body:
-            document = resolve_json(item.body, find) if find is not None else item.body
-            body = json.dumps(document).encode()
+            body = json.dumps(resolve_json(item.body, find)).encode()
             headers["Content-Type"] = "application/json"
         return ApiRequest.build(
             method=item.method,
@@ -387,7 +385,7 @@ class _Runner:
 def _segment(value: Any) -> str:
     """A path segment filled from an answer may not add separators or climb up."""
     text = value if isinstance(value, str) else json.dumps(value)
-    if "/" in text or "\\" in text or text in {".", ".."} or not text:
+    if "/" in text or "\\" in text or text in {".", ".."}:
         raise Problem(
             422,
             f"A referenced value ({text!r}) cannot be used as a path segment",
