@@ -145,7 +145,7 @@ from host.config import Settings
 from host.keys import BUS
 
 PLUGINS_DIR = Path(__file__).resolve().parents[2]
-PASSWORD = "__NAME__-test-password"
+PASSWORD = "__NAME__-test-password"  # noqa: S105 (a throwaway test server)
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ async def client(aiohttp_client: Any, tmp_path: Path) -> Any:
         plugin_path="",
         db_url="",
         broker_url="",
-        secret_key="__NAME__-test-secret-key-0123456789abcdef",
+        secret_key="__NAME__-test-secret-key-0123456789abcdef",  # noqa: S106
         admin_password=PASSWORD,
         log_format="text",
     )
@@ -196,7 +196,10 @@ async def test_bad_body_and_unknown_id_are_problems(client: Any, headers: Any) -
 async def test_graphql_fragment(client: Any, headers: Any) -> None:
     resp = await client.post("/api/v1/__NAME__/items", json={"title": "gql"}, headers=headers)
     item_id = (await resp.json())["resourceId"]
-    query = {"query": "{ __CAMEL__Item(id: %d) { id title } }" % item_id}
+    query = {
+        "query": "query($id: ID!) { __CAMEL__Item(id: $id) { id title } }",
+        "variables": {"id": item_id},
+    }
     resp = await client.post("/graphql", json=query, headers=headers)
     if resp.status == 404:
         pytest.skip("this host has no /graphql endpoint")
