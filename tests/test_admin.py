@@ -353,3 +353,17 @@ async def test_no_app_name_is_reserved_and_reload_works(admin_client: TestClient
         assert "Done: saved" in await resp.text()
     resp = await client.post("/admin/routes", data={"_csrf": token, "action": "reload"})
     assert resp.status == 200 and "Done: reloaded" in await resp.text()
+
+
+def test_throughput_series_buckets_finish_times() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from admin.jobs import chart_points, throughput_series
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    times = [start + timedelta(seconds=s) for s in (0.5, 0.6, 1.5, 9.9)]
+    rates, width = throughput_series(times, start, start + timedelta(seconds=10), buckets=10)
+    assert width == 1.0 and rates[0] == 2.0 and rates[1] == 1.0 and rates[9] == 1.0
+    assert sum(rates) == 4.0
+    assert throughput_series([], None, None) == ([], 0.0)
+    assert len(chart_points(rates).split()) == 10

@@ -76,7 +76,9 @@ function jobLive(root) {
       var line = svg.querySelector("polyline");
       if (line) line.setAttribute("points", chartPoints(svg, rates.length > 1 ? rates : rates.concat(rates)));
       var label = svg.querySelector("text.max");
-      if (label) label.textContent = Math.max.apply(null, rates).toFixed(1) + " items/s";
+      if (label) label.textContent = "peak " + Math.max.apply(null, rates).toFixed(1) + " items/s";
+      var below = svg.querySelector("text.label");
+      if (below) below.textContent = "items/s, then live samples every 0.5 s";
     }
     if (j.final) { source.close(); liveStatus(false); root.querySelectorAll("[data-live-status]").forEach(function (el) { el.textContent = "finished"; }); }
   });

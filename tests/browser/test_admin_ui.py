@@ -240,7 +240,7 @@ def _batch(size: int) -> list[dict[str, Any]]:
 def test_job_progress_live_pause_resume_retry(admin_page: Any, server: Server) -> None:
     page = admin_page
     status, body = server.api(
-        "POST", "/api/v1/batches?async=true", _batch(1500), headers={"Prefer": "respond-async"}
+        "POST", "/api/v1/batches?async=true", _batch(2500), headers={"Prefer": "respond-async"}
     )
     assert status == 202, body
     job_id = body["jobId"]
