@@ -183,11 +183,11 @@ def test_script_in_a_route_field_is_shown_escaped(admin_page: Any, server: Serve
     page.click("button[value=save]")
     page.wait_for_selector("#problems")
     assert "<script>window.__xss=3</script>" in page.text_content("#problems")
+    shot(page, "escaped")
     for path in ("/admin/routes", "/admin/routes/evil/history"):
         page.goto(path)
     assert page.evaluate("window.__xss") is None
     assert page.locator("script:not([src])").count() == 0
-    shot(page, "escaped")
 
 
 def test_form_without_csrf_token_is_refused(admin_page: Any) -> None:
