@@ -367,3 +367,39 @@ def test_throughput_series_buckets_finish_times() -> None:
     assert sum(rates) == 4.0
     assert throughput_series([], None, None) == ([], 0.0)
     assert len(chart_points(rates).split()) == 10
+
+
+async def test_a_broken_file_on_disk_shows_its_error_and_place(admin_client: TestClient) -> None:
+    from host.keys import SETTINGS
+
+    client = admin_client
+    await create_app_file(client, "mobile", MOBILE_V1)
+    routes_dir = client.app[SETTINGS].routes_dir
+    (routes_dir / "mobile.json").write_text(MOBILE_V1.replace('"version": 1,', '"version": 1'))
+    _, token = await page_token(client, "/admin/routes")
+    resp = await client.post("/admin/routes", data={"_csrf": token, "action": "reload"})
+    text = await resp.text()
+    assert 'class="badge error"' in text
+    assert "line 3, column" in text and "the last good version keeps serving" in text
+
+
+async def test_job_progress_stream_sends_the_job(
+    admin_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client = admin_client
+    items = [{"requestId": 1, "method": "GET", "relativeUrl": "clients/424242"}]
+    resp = await client.post(
+        "/api/v1/batches?async=true",
+        json=items,
+        headers={**admin_headers, "Prefer": "respond-async"},
+    )
+    job_id = (await resp.json())["jobId"]
+    resp = await client.get(f"/admin/jobs/{job_id}/stream")
+    assert resp.headers["Content-Type"] == "text/event-stream"
+    seen = b""
+    async for line in resp.content:
+        seen += line
+        if b'"final": true' in seen:
+            break
+    assert b"event: job" in seen and f'"id": {job_id}'.encode() in seen
+    resp.close()
