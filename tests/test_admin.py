@@ -403,3 +403,24 @@ async def test_job_progress_stream_sends_the_job(
             break
     assert b"event: job" in seen and f'"id": {job_id}'.encode() in seen
     resp.close()
+
+
+@pytest.mark.pg
+async def test_route_history_on_postgresql(
+    make_client: Callable[..., Awaitable[TestClient]], pg_url: str
+) -> None:
+    client = await make_client(db_url=pg_url)
+    status, _ = await admin_login(client)
+    assert status == 200
+    await create_app_file(client, "mobile", MOBILE_V1)
+    text, token = await page_token(client, "/admin/routes/mobile")
+    v2 = MOBILE_V1.replace("/api/v1/", "/api/v2/")
+    resp = await client.post(
+        "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(text), "content": v2, "action": "save"},
+    )
+    assert "Done: saved" in await resp.text()
+    history = await (await client.get("/admin/routes/mobile/history")).text()
+    assert len(re.findall(r'<tr data-version="\d+"', history)) == 2
+    plugins = await (await client.get("/admin/plugins")).text()
+    assert "host_admin" in plugins and "pending</span>" not in plugins
