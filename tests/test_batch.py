@@ -424,6 +424,7 @@ async def test_batch_through_a_micro_app_maps_every_item(
             {"path": "/batches", "methods": ["POST"], "location": "/api/v1/batches"},
             {"path": "/people", "methods": ["POST"], "location": "/api/v1/clients"},
             {"path": "/people/{id}", "methods": ["GET"], "location": "/api/v2/clients/{id}"},
+            {"path": "/nested", "methods": ["POST"], "location": "/api/v1/batches"},
         ],
     }
     (routes / "mobile.json").write_text(json.dumps(table))
@@ -433,10 +434,13 @@ async def test_batch_through_a_micro_app_maps_every_item(
         {**create(1), "relativeUrl": "people"},
         {"requestId": 2, "method": "GET", "relativeUrl": "people/$.clientId", "reference": 1},
         {"requestId": 3, "method": "GET", "relativeUrl": "clients"},
+        # an app route leading back to the batch endpoint is refused when it runs
+        {"requestId": 4, "method": "POST", "relativeUrl": "nested", "body": [create(1)]},
     ]
     resp = await client.post("/batches", json=items, headers=headers)
     assert resp.status == 200, await resp.text()
     answer = await resp.json()
-    assert [a["statusCode"] for a in answer] == [201, 200, 404]
+    assert [a["statusCode"] for a in answer] == [201, 200, 404, 400]
     assert body(answer[1])["name"]["first"] == "Ada"  # the app maps people/{id} to v2
     assert "mobile" in body(answer[2])["detail"]
+    assert "inside a batch" in body(answer[3])["detail"]

@@ -186,3 +186,15 @@ async def test_idempotency_keys_on_postgres(make_client: Client, pg_url: str) ->
     _, answer = await batch(client, [create(5)], batch_key)
     resp = await client.post("/api/v1/batches", json=[create(5)], headers=batch_key)
     assert resp.headers["Idempotent-Replayed"] == "true" and await resp.json() == answer
+
+
+async def test_replay_as_ndjson(client: TestClient, admin_headers: dict[str, str]) -> None:
+    headers = {**admin_headers, "Idempotency-Key": "nd-1"}
+    _, answer = await batch(client, [create(1), create(2)], headers)
+    resp = await client.post(
+        "/api/v1/batches",
+        json=[create(1), create(2)],
+        headers={**headers, "Accept": "application/x-ndjson"},
+    )
+    assert resp.headers["Idempotent-Replayed"] == "true"
+    assert [json.loads(line) for line in (await resp.text()).splitlines()] == answer
