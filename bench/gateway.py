@@ -144,8 +144,8 @@ async def load(
     url: str,
     seconds: float = DURATION,
     headers: dict[str, str] | None = None,
-) -> float:
-    """Requests/s of CONCURRENCY keep-alive workers for `seconds`; any non-200 aborts."""
+) -> tuple[float, int]:
+    """(requests/s, requests) of CONCURRENCY keep-alive workers for `seconds`; non-200 aborts."""
     done = 0
     stop = time.monotonic() + seconds
 
@@ -160,27 +160,48 @@ async def load(
 
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return done / (time.monotonic() - started)
+    return done / (time.monotonic() - started), done
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time a process has used (Linux /proc), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def compare(
-    session: aiohttp.ClientSession, urls: dict[str, str], pairs: int | None = None
-) -> tuple[dict[str, float], float]:
-    """Back-to-back rounds of each URL (order alternating), repeated; returns each URL's median
-    req/s and the median of the per-round ratios second/first. Pairing the rounds keeps the ratio
-    honest on a machine whose speed drifts (other work, CPU frequency)."""
+    session: aiohttp.ClientSession,
+    urls: dict[str, str],
+    pairs: int | None = None,
+    pid: int | None = None,
+) -> tuple[dict[str, float], float, dict[str, float]]:
+    """Back-to-back rounds of each URL (order alternating), repeated. Returns each URL's median
+    req/s, the median of the per-round ratios second/first, and, with `pid`, that server's CPU
+    microseconds per request (total CPU over total requests). Pairing keeps the ratio honest on a
+    machine whose speed drifts; CPU per request does not depend on what else the machine runs."""
     names = list(urls)
     rates: dict[str, list[float]] = {n: [] for n in names}
+    cpu = dict.fromkeys(names, 0.0)
+    count = dict.fromkeys(names, 0)
     ratios = []
     for i in range(pairs or ROUNDS):
         got = {}
         for name in names if i % 2 == 0 else names[::-1]:
-            got[name] = await load(session, urls[name])
+            before = cpu_seconds(pid)
+            got[name], done = await load(session, urls[name])
+            cpu[name] += cpu_seconds(pid) - before
+            count[name] += done
             rates[name].append(got[name])
         if len(names) == 2:
             ratios.append(got[names[1]] / got[names[0]])
     medians = {n: statistics.median(v) for n, v in rates.items()}
-    return medians, statistics.median(ratios) if ratios else 0.0
+    per_request = {n: cpu[n] / count[n] * 1e6 if count[n] else 0.0 for n in names}
+    return medians, statistics.median(ratios) if ratios else 0.0, per_request
 
 
 def lookup_costs(repeats: int = 9) -> dict[str, float]:
@@ -319,14 +340,13 @@ async def main() -> None:
         procs.append(
             subprocess.Popen([sys.executable, str(tmp / "upstream.py"), str(up_port)], **quiet)
         )  # type: ignore[call-overload]
-        procs.append(
-            subprocess.Popen(  # type: ignore[call-overload]
-                [sys.executable, "-m", "host.cli", "serve", "--port", str(port)],
-                env=env,
-                cwd=REPO,
-                **quiet,
-            )
+        server = subprocess.Popen(  # type: ignore[call-overload]
+            [sys.executable, "-m", "host.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            **quiet,
         )
+        procs.append(server)
         base = f"http://127.0.0.1:{port}"
         connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -340,13 +360,21 @@ async def main() -> None:
                 f"(a) internal location: {CONCURRENCY} concurrent keep-alive clients, "
                 f"{ROUNDS} paired rounds of {DURATION}s, medians"
             )
-            a, ratio = await compare(
+            a, ratio, cpu = await compare(
                 session,
                 {"direct": f"{base}/api/v1/bench/7", "gateway": f"{base}/apps/bench/item/7"},
+                pid=server.pid,
             )
-            print(f"    direct /api/v1/bench/7        {a['direct']:8.0f} req/s")
-            print(f"    gateway /apps/bench/item/7    {a['gateway']:8.0f} req/s")
-            print(f"    ratio gateway/direct          {ratio:8.2f}   (goal >= 0.9)")
+            print(
+                f"    direct /api/v1/bench/7        {a['direct']:8.0f} req/s   {cpu['direct']:6.0f} µs CPU/req"
+            )
+            print(
+                f"    gateway /apps/bench/item/7    {a['gateway']:8.0f} req/s   {cpu['gateway']:6.0f} µs CPU/req"
+            )
+            print(f"    ratio gateway/direct, req/s   {ratio:8.2f}   (goal >= 0.9)")
+            print(
+                f"    ratio by server CPU per req   {cpu['direct'] / cpu['gateway']:8.2f}   (load-independent)"
+            )
 
             print("(b) lookup cost, 10,000 routes vs 10")
             costs = await asyncio.to_thread(lookup_costs)
@@ -358,13 +386,18 @@ async def main() -> None:
                 f"    pipeline stage     {costs['stage_10']:7.0f} ns vs {costs['stage_10000']:7.0f} ns"
                 f"   ratio {costs['stage_10000'] / costs['stage_10']:.2f}"
             )
-            b, ratio = await compare(
+            b, ratio, cpu = await compare(
                 session,
                 {"10": f"{base}/apps/bench/item/7", "10000": f"{base}/apps/big/item/7"},
+                pid=server.pid,
             )
             print(
                 f"    over HTTP          {b['10']:7.0f} req/s vs {b['10000']:7.0f} req/s"
                 f"   cost ratio {1 / ratio:.2f}   (goal <= 1.2)"
+            )
+            print(
+                f"    server CPU/req     {cpu['10']:7.0f} µs vs {cpu['10000']:7.0f} µs"
+                f"   cost ratio {cpu['10000'] / cpu['10']:.2f}   (load-independent)"
             )
 
             print("(c) reload latency, file write -> first answer with the new mapping, 100 edits")
@@ -378,16 +411,20 @@ async def main() -> None:
             )
 
             print("(d) upstream proxy (same upstream, plain aiohttp app)")
-            d, _ = await compare(
+            d, _, cpu = await compare(
                 session,
                 {
                     "upstream": f"http://127.0.0.1:{up_port}/item/7",
                     "gateway": f"{base}/apps/bench/up/7",
                 },
                 pairs=6,
+                pid=server.pid,
             )
             print(f"    upstream directly             {d['upstream']:8.0f} req/s")
-            print(f"    through plughost gateway      {d['gateway']:8.0f} req/s")
+            print(
+                f"    through plughost gateway      {d['gateway']:8.0f} req/s"
+                f"   {cpu['gateway']:6.0f} µs gateway CPU/req"
+            )
             nginx = shutil.which("nginx") or (
                 "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
             )
@@ -402,7 +439,9 @@ async def main() -> None:
                     )
                 )
                 await wait_http(session, f"http://127.0.0.1:{nport}/up/1")
-                n, _ = await compare(session, {"nginx": f"http://127.0.0.1:{nport}/up/7"}, pairs=6)
+                n, _, _ = await compare(
+                    session, {"nginx": f"http://127.0.0.1:{nport}/up/7"}, pairs=6
+                )
                 print(f"    through nginx                 {n['nginx']:8.0f} req/s")
                 print(f"    ratio gateway/nginx           {d['gateway'] / n['nginx']:8.2f}")
     finally:
