@@ -356,12 +356,23 @@ async def routes_save(request: web.Request) -> web.StreamResponse:
             query={"app": app},
         )
         problems = [] if result.ok and not _has_errors(result) else file_problems(result, text)
+        data = result.data if isinstance(result.data, dict) else {}
+        warnings = [w for w in data.get("warnings") or [] if isinstance(w, dict)]
+        if current is not None and etag and current[1] != etag:
+            warnings.insert(
+                0,
+                {
+                    "message": "Someone saved this file after you opened it: saving now gives a "
+                    "conflict page (your text is kept). The diff below is against their version."
+                },
+            )
         return _edit_page(
             request,
             app,
             text,
             etag=etag,
             problems=problems,
+            warnings=warnings,
             diff=diff_lines(current_text, text),
             checked=not problems,
             status=200 if not problems else 422,

@@ -225,6 +225,11 @@ async def test_create_edit_conflict_history_rollback(admin_client: TestClient) -
     mine = MOBILE_V1.replace('"mobile app"', '"second editor"')
     resp = await client.post(
         "/admin/routes/mobile",
+        data={"_csrf": token, "etag": etag_of(second), "content": mine, "action": "check"},
+    )
+    assert "Someone saved this file after you opened it" in await resp.text()  # warned early
+    resp = await client.post(
+        "/admin/routes/mobile",
         data={"_csrf": token, "etag": etag_of(second), "content": mine, "action": "save"},
     )
     text = await resp.text()

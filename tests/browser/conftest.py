@@ -37,7 +37,6 @@ MOBILE_V1 = """{
 }
 """
 
-pytestmark = pytest.mark.browser
 
 
 def _free_port() -> int:
