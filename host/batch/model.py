@@ -17,8 +17,13 @@ from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.problems import Problem
 
 __all__ = (
+    "IDENTITY_HEADERS",
+    "IGNORED_HEADERS",
     "BatchItem",
     "ItemError",
+    "check_relative_url",
+    "invalid",
+    "load_json",
     "parse_batch",
     "validate_headers",
 )
