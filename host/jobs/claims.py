@@ -12,8 +12,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from tortoise import connections
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from host.db import CONNECTION
 from host.jobs.models import Job, JobItem
@@ -29,30 +29,39 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+_CLAIM = """
+UPDATE host_jobs_item SET state = 'running', lease_owner = {p1}, lease_expires = {p2},
+       attempts = attempts + 1
+ WHERE state = 'queued' AND id IN (
+       SELECT id FROM host_jobs_item
+        WHERE job_id = {p3} AND state = 'queued' AND not_before <= {p4}
+        ORDER BY seq LIMIT {p5} {lock})
+"""
+
+
+def claim_sql(dialect: str) -> str:
+    """One statement, so a claimer never holds a row lock while waiting for another.
+
+    On PostgreSQL the subquery skips rows other transactions hold (SKIP LOCKED); the outer
+    `state = 'queued'` condition is what makes the claim atomic on every database.
+    """
+    if dialect == "postgres":
+        marks = {f"p{i}": f"${i}" for i in range(1, 6)}
+        return _CLAIM.format(lock="FOR UPDATE SKIP LOCKED", **marks)
+    return _CLAIM.format(lock="", **{f"p{i}": "?" for i in range(1, 6)})
+
+
 async def claim_items(job_id: int, worker: str, lease_seconds: float, limit: int) -> list[JobItem]:
     """Claim up to `limit` claimable items of a job, in order; returns only the ones won."""
     now = time.time()
     token = f"{worker}:{uuid.uuid4().hex[:10]}"
-    async with in_transaction(CONNECTION):
-        # SKIP LOCKED keeps concurrent claimers on PostgreSQL off each other's rows; the
-        # conditional UPDATE below is what makes the claim atomic on every database
-        ids = (
-            await JobItem.filter(job_id=job_id, state="queued", not_before__lte=now)
-            .order_by("seq")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
-        )
-        if not ids:
-            return []
-        await JobItem.filter(id__in=list(ids), state="queued").update(
-            state="running",
-            lease_owner=token,
-            lease_expires=now + lease_seconds,
-            attempts=F("attempts") + 1,
-            started_at=now_utc(),
-        )
-    return await JobItem.filter(job_id=job_id, lease_owner=token, state="running").order_by("seq")
+    conn = connections.get(CONNECTION)
+    sql = claim_sql(conn.capabilities.dialect)
+    await conn.execute_query(sql, [token, now + lease_seconds, job_id, now, limit])
+    items = await JobItem.filter(job_id=job_id, lease_owner=token, state="running").order_by("seq")
+    if items:
+        await JobItem.filter(id__in=[i.id for i in items]).update(started_at=now_utc())
+    return items
 
 
 async def fence(item: JobItem, **outcome: object) -> None:
