@@ -44,7 +44,10 @@ class NoRoute(LookupError):
 
 class MethodNotAllowed(LookupError):
     def __init__(self, allowed: Iterable[str]) -> None:
-        self.allowed = tuple(sorted(allowed))
+        methods = set(allowed)
+        if "GET" in methods:  # HEAD is answered by the GET handler
+            methods.add("HEAD")
+        self.allowed = tuple(sorted(methods))
         super().__init__(", ".join(self.allowed))
 
 
