@@ -171,6 +171,31 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_db(settings, work)
 
 
+async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
+    from host.models import ApiKey
+    from host.users import add_api_key
+
+    async def work() -> int:
+        if args.apikeys_command == "add":
+            row, key = await add_api_key(args.name, args.roles)
+            print(f"API key {row.name!r} (id {row.id}) with roles {row.roles}:")
+            print(key)
+            print("Send it as the X-API-Key header. It is shown only now.", file=sys.stderr)
+        elif args.apikeys_command == "revoke":
+            updated = await ApiKey.filter(id=args.id).update(active=False)
+            if not updated:
+                print(f"error: no API key with id {args.id}", file=sys.stderr)
+                return 1
+            print(f"revoked API key {args.id}")
+        else:
+            for row in await ApiKey.all().order_by("id"):
+                state = "" if row.active else " (revoked)"
+                print(f"{row.id:5} {row.name:20} {row.prefix:14} {','.join(row.roles)}{state}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     from host.gateway.check import check_files, files_to_check
 
@@ -289,6 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("files", nargs="*", help="files to check (default: the routes folder)")
     p.set_defaults(func=_cmd_routes)
+
+    p = sub.add_parser("apikeys", help="manage API keys for machines: add, list, revoke")
+    keys = p.add_subparsers(dest="apikeys_command", required=True, metavar="ACTION")
+    a = keys.add_parser("add", help="create a key (printed once; send it as X-API-Key)")
+    a.add_argument("name", help="what the key is for")
+    a.add_argument("--role", dest="roles", action="append", default=[], help="a role (repeat)")
+    keys.add_parser("list", help="list keys (never their secrets)")
+    r = keys.add_parser("revoke", help="revoke a key by id")
+    r.add_argument("id", type=int)
+    p.set_defaults(func=_cmd_apikeys)
+
     p = sub.add_parser(
         "worker",
         help="run job worker processes (needs PLUGHOST_BROKER_URL: redis:// or amqp://)",
