@@ -25,7 +25,7 @@ from aiohttp import web
 from host.auth import Identity
 from host.config import Settings
 from host.db import defer_until_commit, unit_of_work
-from host.jobs.claims import claim_items, now_utc, requeue_expired
+from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
 from host.jobs.models import Job, JobItem
 from host.jobs.runner import run_enclosing, run_item
 from host.keys import AUTH
@@ -287,7 +287,11 @@ class JobService:
         """
         settings = self.settings
         index, checked = 0, time.monotonic()
+        renewed = time.monotonic()
         while index < len(items):
+            if time.monotonic() - renewed > settings.jobs_lease_seconds / 2:
+                await renew(items[index:], settings.jobs_lease_seconds)
+                renewed = time.monotonic()
             group_end = time.monotonic() + GROUP_SECONDS
             async with unit_of_work():
                 while index < len(items) and time.monotonic() < group_end:
