@@ -298,3 +298,18 @@ async def test_progress_streams_as_server_sent_events(make_client: MakeClient) -
     assert events[0].startswith("event: progress") and events[-1].startswith("event: end")
     assert '"state": "completed"' in events[-1]
     assert len(events) >= 3
+
+
+async def test_a_job_credential_is_refused_over_http(make_client: MakeClient) -> None:
+    client, admin = await jobs_client(make_client)
+    job_id = await start(client, admin, "jobprobe.tally", count=1, chunk=1, tag="cred")
+    await wait_for(client, admin, job_id, finished)
+    from host.jobs.models import Job
+
+    credential = (await Job.get(id=job_id)).credential
+    assert credential and credential not in (admin["Authorization"],)
+    resp = await client.get(
+        "/api/v1/probe/effects", headers={"Authorization": f"Bearer {credential}"}
+    )
+    assert resp.status == 401
+    assert "job credential" in (await resp.json())["detail"]

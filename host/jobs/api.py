@@ -255,6 +255,17 @@ async def job_events(request: ApiRequest) -> web.StreamResponse:
         }
     )
     await response.prepare(request.raw)
+    try:
+        await _stream_progress(response, job, service, request)
+        await response.write_eof()
+    except ConnectionError:  # the client went away: nothing left to answer
+        pass
+    return response
+
+
+async def _stream_progress(
+    response: web.StreamResponse, job: Job, service: JobService, request: ApiRequest
+) -> None:
     last = ""
     beat = time.monotonic()
     while True:
@@ -270,10 +281,8 @@ async def job_events(request: ApiRequest) -> web.StreamResponse:
             beat = time.monotonic()
         if job.state in TERMINAL or (job.state == "paused" and request.query.get("untilPaused")):
             await response.write(f"event: end\ndata: {text}\n\n".encode())
-            break
+            return
         await asyncio.sleep(0.5)
-    await response.write_eof()
-    return response
 
 
 @routes.get("/jobs/{id}/report", tags=TAGS)
