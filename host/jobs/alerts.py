@@ -76,6 +76,16 @@ async def job_finished(app: web.Application, job: Job, counts: dict[str, int]) -
         await Job.filter(id=job.id).update(alerted=True)
 
 
+async def failure_ratio_passed(app: web.Application, job: Job, counts: dict[str, int]) -> None:
+    """Mid-job: the failed-item ratio reached the threshold (sent once per job, by one process)."""
+    payload = summary(job, counts)
+    payload["failedRatio"] = round(counts.get("failed", 0) / job.total, 4) if job.total else 1.0
+    await app[BUS].publish("jobs.failing", payload)
+    if app[SETTINGS].jobs_webhook_url:
+        loop = asyncio.get_running_loop()
+        app[WEBHOOKS].add(loop.create_task(send_webhook(app, "jobs.failing", payload)))
+
+
 WEBHOOKS = web.AppKey("jobs_webhook_tasks", set)
 
 

@@ -288,6 +288,7 @@ class JobService:
         settings = self.settings
         index, checked = 0, time.monotonic()
         renewed = time.monotonic()
+        failed = False
         while index < len(items):
             if time.monotonic() - renewed > settings.jobs_lease_seconds / 2:
                 await renew(items[index:], settings.jobs_lease_seconds)
@@ -300,7 +301,7 @@ class JobService:
                         if self._closing or not await self._still_active(job.id):
                             await self._release(items[index:])
                             return False
-                    await run_item(
+                    state = await run_item(
                         self.app,
                         job,
                         items[index],
@@ -308,8 +309,24 @@ class JobService:
                         timeout=settings.jobs_item_timeout,
                         backoff=settings.jobs_backoff_seconds,
                     )
+                    failed = failed or state == "failed"
                     index += 1
+            if failed:
+                await self._check_failure_ratio(job)
         return True
+
+    async def _check_failure_ratio(self, job: Job) -> None:
+        """Alert once while the job runs when its failed-item ratio reaches the threshold."""
+        threshold = self.settings.jobs_alert_failed_ratio
+        if threshold <= 0 or not job.total:
+            return
+        counts = await self.counts(job.id)
+        if counts.get("failed", 0) / job.total < threshold:
+            return
+        if await Job.filter(id=job.id, alerted=False).update(alerted=True):
+            from host.jobs.alerts import failure_ratio_passed
+
+            await failure_ratio_passed(self.app, job, counts)
 
     async def _still_active(self, job_id: int) -> bool:
         return await Job.filter(id=job_id, state__in=ACTIVE).exists()
