@@ -74,11 +74,15 @@ async def test_async_batch_runs_items_as_the_submitter_with_references(
 
 async def test_async_enclosing_batch_is_all_or_nothing(make_client: MakeClient) -> None:
     client, admin = await jobs_client(make_client)
-    good = [effect(i, f"enc-{i}") for i in range(5)]
+    good = [effect(i, f"enc-{i}") for i in range(4)]
+    good.insert(0, effect(4, "enc-4-after-${3:$.key}", dependsOn=[3]))  # runs after item 3
     job_id = await submit(client, admin, good, **{"async": "true", "enclosingTransaction": "true"})
     view = await wait_for(client, admin, job_id, finished)
     assert view["state"] == "completed" and view["enclosingTransaction"] is True
     assert await effects(client, admin, "enc-") == 5
+    resp = await client.get(f"/api/v1/jobs/{job_id}/items", headers=admin)
+    answers = {i["requestId"]: i["body"] for i in (await resp.json())["pageItems"]}
+    assert answers[4]["key"] == "enc-4-after-enc-3"
 
     bad = [effect(i, f"roll-{i}") for i in range(5)] + [effect(9, "enc-0")]
     job_id = await submit(client, admin, bad, **{"async": "true", "enclosingTransaction": "true"})

@@ -399,10 +399,13 @@ async def submit_async_batch(
         )
     plan = build_plan(items)
     version = request.route.version if request.route is not None and request.route.version else "v1"
+    # an enclosing job runs its items one after the other: store them in dependency order
+    ordered = [items[i] for i in plan.order] if enclosing else items
+    position = {item.index: seq for seq, item in enumerate(ordered)}
     rows = [
         {
             "ref": item.key,
-            "deps": plan.parents[item.index],
+            "deps": [position[p] for p in plan.parents[item.index]],
             "request": {
                 "requestId": item.request_id,
                 "version": version,
@@ -413,7 +416,7 @@ async def submit_async_batch(
                 "body": item.body if item.has_body else None,
             },
         }
-        for item in items
+        for item in ordered
     ]
     max_attempts = _int(request, "maxAttempts", service.settings.jobs_max_attempts, 1, 100)
     job = await service.create_job(

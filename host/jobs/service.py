@@ -171,8 +171,10 @@ class JobService:
                     request=row["request"],
                     deps=deps,
                     children=children.get(seq, []),
-                    pending=len(deps),
-                    state="waiting" if deps else "queued",
+                    # one worker runs an enclosing job's items in order (the caller's plan
+                    # order), so nothing waits; deps still say where references come from
+                    pending=0 if enclosing else len(deps),
+                    state="waiting" if deps and not enclosing else "queued",
                 )
             )
             if len(chunk) >= 2000:
