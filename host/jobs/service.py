@@ -350,8 +350,15 @@ class JobService:
             if nxt is None:
                 return 0.0
             return max(0.02, min(1.0, nxt.not_before - time.time()))
-        if counts.get("running", 0) or counts.get("waiting", 0):
+        if counts.get("running", 0):
             return None  # others hold them; the reaper steps in if they vanish
+        if counts.get("waiting", 0):  # nothing left could ever unblock them
+            await JobItem.filter(job_id=job.id, state="waiting").update(
+                state="failed",
+                status=424,
+                error="424: a dependency never finished",
+                finished_at=now_utc(),
+            )
         await self.finalize(job.id)
         return None
 
