@@ -185,3 +185,35 @@ async def test_embedded_server_killed_mid_job_resumes_it_after_restart(tmp_path:
             count = (await resp.json())["count"]
     assert view["state"] == "completed" and view["counts"]["done"] == 600, view
     assert count == 600
+
+
+@pytest.mark.slow
+async def test_two_worker_processes_start_a_due_schedule_once(
+    redis_url: str,
+    pg_url: str,
+    make_client: Callable[..., Awaitable[TestClient]],
+    tmp_path: Path,
+) -> None:
+    queue = f"plughost-test-{uuid.uuid4().hex[:8]}"
+    client = await make_client(
+        plugins_dir=FIXTURES, db_url=pg_url, broker_url=redis_url, jobs_queue=queue
+    )
+    admin = {"Authorization": f"Bearer {await login(client)}"}
+    from host.jobs.models import Job, Schedule
+
+    await Schedule.filter(workflow="jobprobe.tally").update(next_run=time.time() - 1)
+    env = service_env(
+        tmp_path, PLUGHOST_DB_URL=pg_url, PLUGHOST_BROKER_URL=redis_url, PLUGHOST_JOBS_QUEUE=queue
+    )
+    with process(["worker", "--processes", "2", "--threads", "2"], env, tmp_path) as supervisor:
+        deadline = time.monotonic() + 60
+        while len(children(supervisor.pid)) < 2 or not await Job.exists(name="jobprobe.tally"):
+            assert time.monotonic() < deadline, "no scheduled run started"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(5)  # both schedulers have looked several times by now
+        jobs = await Job.filter(name="jobprobe.tally")
+        assert len(jobs) == 1
+        view = await wait_for(client, admin, jobs[0].id, finished, timeout=60)
+    assert view["state"] == "completed" and view["owner"] == "system:scheduler"
+    row = await Schedule.get(workflow="jobprobe.tally")
+    assert row.last_job_id == jobs[0].id and row.next_run > time.time()
