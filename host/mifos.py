@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from host.problems import Problem
+
+M = TypeVar("M", bound=Model)
 
 __all__ = (
     "DEFAULT_LOCALE",
@@ -405,6 +409,22 @@ def paging(
 def page(total: int, items: list[Any]) -> dict[str, Any]:
     """The Fineract paged envelope."""
     return {"totalFilteredRecords": total, "pageItems": items}
+
+
+async def client_page(
+    query: Mapping[str, str],
+    rows: QuerySet[M],
+    render: Callable[[M], Any],
+    *prefetch: str,
+) -> dict[str, Any]:
+    """One page of a client's records (loans, savings accounts...): `?offset=&limit=&clientId=`."""
+    window = paging(query)
+    client_id = query_id(query, "clientId")
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    total = await rows.count()
+    found = await rows.offset(window.offset).limit(window.limit).prefetch_related(*prefetch)
+    return page(total, [render(row) for row in found])
 
 
 def query_id(query: Mapping[str, str], name: str) -> int | None:

@@ -18,13 +18,11 @@ from host import ApiRequest, Problem, Routes
 from host.mifos import (
     MifosBody,
     MifosFieldError,
+    client_page,
     date_array,
     decimal_number,
     field_problem,
-    page,
-    paging,
     path_id,
-    query_id,
 )
 
 from .models import Loan, LoanProduct, LoanStatus
@@ -204,16 +202,9 @@ async def create_loan(request: ApiRequest) -> web.Response:
 @v1.get("/loans", roles=READ, tags=TAGS)
 async def list_loans(request: ApiRequest) -> web.Response:
     """Loans, paged with `offset`/`limit`; `clientId` filters by client."""
-    window = paging(request.query)
-    query = Loan.all()
-    client_id = query_id(request.query, "clientId")
-    if client_id is not None:
-        query = query.filter(client_id=client_id)
-    total = await query.count()
-    rows = (
-        await query.offset(window.offset).limit(window.limit).prefetch_related("client", "product")
+    return web.json_response(
+        await client_page(request.query, Loan.all(), loan_v1, "client", "product")
     )
-    return web.json_response(page(total, [loan_v1(loan) for loan in rows]))
 
 
 @v1.get("/loans/{id}", roles=READ, tags=TAGS)

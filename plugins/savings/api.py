@@ -16,13 +16,11 @@ from host import ApiRequest, Problem, Routes
 from host.mifos import (
     MifosBody,
     MifosFieldError,
+    client_page,
     date_array,
     decimal_number,
     field_problem,
-    page,
-    paging,
     path_id,
-    query_id,
 )
 
 from .models import SavingsAccount, SavingsProduct, SavingsStatus
@@ -143,16 +141,9 @@ v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS)(creat
 @v1.get("/savingsaccounts", roles=READ, tags=TAGS)
 async def list_accounts(request: ApiRequest) -> web.Response:
     """Savings accounts, paged with `offset`/`limit`; `clientId` filters by client."""
-    window = paging(request.query)
-    query = SavingsAccount.all()
-    client_id = query_id(request.query, "clientId")
-    if client_id is not None:
-        query = query.filter(client_id=client_id)
-    total = await query.count()
-    rows = (
-        await query.offset(window.offset).limit(window.limit).prefetch_related("client", "product")
+    return web.json_response(
+        await client_page(request.query, SavingsAccount.all(), savings_v1, "client", "product")
     )
-    return web.json_response(page(total, [savings_v1(a) for a in rows]))
 
 
 @v1.get("/savingsaccounts/{id}", roles=READ, tags=TAGS)
