@@ -23,7 +23,7 @@ from host.problems import Problem
 if TYPE_CHECKING:
     from host.bus import Bus
 
-__all__ = ("ApiRequest", "Handler", "RouteDef", "Routes")
+__all__ = ("ApiRequest", "Handler", "RouteDef", "Routes", "decode_json")
 
 Handler = Callable[["ApiRequest"], Awaitable[web.StreamResponse]]
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -113,6 +113,23 @@ class Routes:
         return self.route("DELETE", path, **kw)
 
 
+def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = True) -> Any:
+    """JSON from a client, or a 400 problem saying where it is malformed (line and column).
+
+    `strict=False` accepts raw line breaks and tabs inside strings, as Fineract's reader does.
+    """
+    try:
+        return json.loads(raw, strict=strict)
+    except UnicodeDecodeError:
+        raise Problem(400, f"{what} is not valid UTF-8", slug="malformed-json") from None
+    except json.JSONDecodeError as exc:
+        raise Problem(
+            400,
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            slug="malformed-json",
+        ) from None
+
+
 @dataclass(eq=False)
 class ApiRequest:
     """One call into the internal API, whatever carried it (HTTP, batch item, job item)."""
@@ -185,18 +202,7 @@ class ApiRequest:
                 415,
                 f"Content-Type {self.content_type!r} is not supported; send application/json",
             )
-        try:
-            self._json = json.loads(self.body)
-        except UnicodeDecodeError:
-            raise Problem(
-                400, "The request body is not valid UTF-8", slug="malformed-json"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise Problem(
-                400,
-                f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                slug="malformed-json",
-            ) from None
+        self._json = decode_json(self.body)
         return self._json
 
     @property

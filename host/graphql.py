@@ -38,6 +38,7 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
+from host.api import decode_json
 from host.auth import Identity, unauthenticated
 from host.auth import require_roles as _require_roles
 from host.context import current_context
@@ -313,16 +314,7 @@ async def graphql_post(request: web.Request) -> web.StreamResponse:
     if request.body_exists and content_type not in ("application/json", "application/octet-stream"):
         raise Problem(415, f"Content-Type {content_type!r} is not supported; send application/json")
     body = await read_body(request, request.app[SETTINGS].max_body_bytes)
-    try:
-        payload = json.loads(body)
-    except UnicodeDecodeError:
-        raise Problem(400, "The request body is not valid UTF-8", slug="malformed-json") from None
-    except json.JSONDecodeError as exc:
-        raise Problem(
-            400,
-            f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            slug="malformed-json",
-        ) from None
+    payload = decode_json(body)
     if not isinstance(payload, dict):
         raise Problem(400, "The body must be a JSON object {query, variables, operationName}")
     query = payload.get("query")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from host.api import decode_json
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.problems import Problem
 
@@ -125,16 +126,7 @@ def load_json(raw: bytes | str) -> Any:
 
 def parse_batch(raw: bytes, *, max_items: int) -> list[BatchItem]:
     """The request body → items; Problem 400 (bad shape or items) or 413 (too many items)."""
-    try:
-        data = load_json(raw)
-    except UnicodeDecodeError:
-        raise Problem(400, "The batch is not valid UTF-8", slug="malformed-json") from None
-    except json.JSONDecodeError as exc:
-        raise Problem(
-            400,
-            f"The batch is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            slug="malformed-json",
-        ) from None
+    data = decode_json(raw, what="The batch", strict=False)
     if not isinstance(data, list):
         raise Problem(400, "A batch is a JSON array of requests", slug="invalid-batch")
     if not data:
