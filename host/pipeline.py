@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -23,11 +23,12 @@ from host.api import ApiRequest, RouteDef
 from host.auth import require_roles
 from host.db import unit_of_work
 from host.problems import Problem, from_http_exception, problem_response
-from host.routing import MethodNotAllowed, NoRoute, PatternError, Router
+from host.routing import Match, MethodNotAllowed, NoRoute, PatternError, Router
 
-__all__ = ("CallNext", "Pipeline", "Stage", "build_router", "to_problem")
+__all__ = ("CallNext", "Pipeline", "Stage", "build_router", "match_or_problem", "to_problem")
 
 log = logging.getLogger("plughost.pipeline")
+T = TypeVar("T")
 
 CallNext = Callable[[ApiRequest], Awaitable[web.StreamResponse]]
 Stage = Callable[[ApiRequest, CallNext], Awaitable[web.StreamResponse]]
@@ -77,6 +78,22 @@ def build_router(routes: list[RouteDef]) -> tuple[Router[RouteDef], list[str]]:
         except PatternError as exc:
             errors.append(f"plugin {route.plugin or 'host'!r}: {exc}")
     return router, errors
+
+
+def match_or_problem(
+    match: Callable[[str, str], Match[T]], method: str, path: str, *, where: str = ""
+) -> Match[T]:
+    """Run a router's `match`; no route is a 404 problem, a wrong method a 405 with `Allow`."""
+    try:
+        return match(method, path)
+    except NoRoute:
+        raise Problem(404, f"No endpoint at {path}{where}") from None
+    except MethodNotAllowed as exc:
+        raise Problem(
+            405,
+            f"{method} is not allowed on {path}{where}; allowed: {exc}",
+            headers={"Allow": ", ".join(exc.allowed)},
+        ) from None
 
 
 class Pipeline:
@@ -132,16 +149,7 @@ class Pipeline:
 
     async def dispatch(self, request: ApiRequest) -> web.StreamResponse:
         """The last stage: the internal router and the plugin handler."""
-        try:
-            match = self.router.match(request.method, request.path)
-        except NoRoute:
-            raise Problem(404, f"No endpoint at {request.path}") from None
-        except MethodNotAllowed as exc:
-            raise Problem(
-                405,
-                f"{request.method} is not allowed on {request.path}; allowed: {exc}",
-                headers={"Allow": ", ".join(exc.allowed)},
-            ) from None
+        match = match_or_problem(self.router.match, request.method, request.path)
         route = match.target
         require_roles(request.identity, route.roles, public=route.public)
         limit = route.max_body or self.default_max_body

@@ -19,9 +19,8 @@ from host.api import ApiRequest
 from host.auth import require_roles
 from host.gateway.proxy import proxy
 from host.gateway.state import GATEWAY
-from host.pipeline import CallNext
+from host.pipeline import CallNext, match_or_problem
 from host.problems import Problem
-from host.routing import MethodNotAllowed, NoRoute
 
 __all__ = ("APP_HEADER", "APP_PREFIX", "gateway_stage", "select_app")
 
@@ -58,16 +57,7 @@ async def gateway_stage(request: ApiRequest, call_next: CallNext) -> web.StreamR
     table = gateway.store.tables.get(app_name)
     if table is None:
         raise Problem(404, f"Unknown app {app_name!r}", slug="unknown-app")
-    try:
-        match = table.match(request.method, path)
-    except NoRoute:
-        raise Problem(404, f"No route for {path} in app {app_name!r}") from None
-    except MethodNotAllowed as exc:
-        raise Problem(
-            405,
-            f"{request.method} is not allowed on {path} in app {app_name!r}; allowed: {exc}",
-            headers={"Allow": ", ".join(exc.allowed)},
-        ) from None
+    match = match_or_problem(table.match, request.method, path, where=f" in app {app_name!r}")
     route = match.target
     require_roles(request.identity, route.roles, public=route.public)
     location = route.target(match.params)
