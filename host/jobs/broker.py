@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import dramatiq
@@ -27,10 +28,10 @@ class _LoopHandle(EventLoopThread):
     """An EventLoopThread that never starts a thread: it submits to an already running loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        threading.Thread.__init__(self, name="plughost-host-loop", daemon=True)  # never started
         self.interrupt_check_ival = 0.1
         self.logger = log
         self.loop = loop
-        # threading.Thread.__init__ is deliberately not called: this object is never started
 
     def stop(self) -> None:  # the loop belongs to the host
         return None
