@@ -114,11 +114,18 @@ async def unblock_children(job_id: int, children: list[int]) -> None:
 
 
 async def requeue_expired() -> int:
-    """The reaper's half of crash safety: items whose worker vanished become claimable again."""
+    """The reaper's half of crash safety: items whose worker vanished become claimable again.
+
+    Only unfinished jobs are looked at, through the (job, state, seq) index, so the cost does
+    not grow with the history of finished jobs.
+    """
     now = time.time()
-    return await JobItem.filter(state="running", lease_expires__lt=now).update(
-        state="queued", lease_owner=None, lease_expires=None
-    )
+    jobs = await Job.filter(state__in=("queued", "running", "paused")).values_list("id", flat=True)
+    if not jobs:
+        return 0
+    return await JobItem.filter(
+        job_id__in=list(jobs), state="running", lease_expires__lt=now
+    ).update(state="queued", lease_owner=None, lease_expires=None)
 
 
 async def touch(job_id: int) -> None:
