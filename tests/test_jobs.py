@@ -204,7 +204,6 @@ async def test_backoff_retries_transient_failures_and_retry_reruns_failed_items_
         and items[3]["attempts"] == 1
         and items[3]["statusCode"] == 400
     )
-    # backoff: the gaps between attempts grow (0.1 s, then 0.2 s), seen from the stored effect time
     resp = await client.get(
         f"/api/v1/jobs/{job_id}/items", params={"state": "failed"}, headers=admin
     )
@@ -316,3 +315,12 @@ async def test_a_job_credential_is_refused_over_http(make_client: MakeClient) ->
     )
     assert resp.status == 401
     assert "job credential" in (await resp.json())["detail"]
+
+
+def test_backoff_doubles_per_attempt_up_to_a_cap() -> None:
+    from host.jobs.runner import backoff_seconds, is_retryable
+
+    assert [backoff_seconds(n, 0.5) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert backoff_seconds(30, 1.0) == 300.0
+    retryable = [s for s in (400, 404, 408, 409, 422, 429, 500, 502, 503) if is_retryable(s)]
+    assert retryable == [408, 429, 500, 502, 503]

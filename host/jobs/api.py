@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -122,6 +123,11 @@ def item_view(item: dict[str, Any]) -> dict[str, Any]:
         "body": item["result"],
         "error": item["error"],
         "request": item["request"],
+        "nextAttemptAt": (
+            datetime.fromtimestamp(item["not_before"], UTC).isoformat()
+            if item["state"] == "queued" and item["not_before"]
+            else None
+        ),
         "startedAt": _iso(item["started_at"]),
         "finishedAt": _iso(item["finished_at"]),
     }
@@ -138,6 +144,7 @@ ITEM_FIELDS = (
     "error",
     "started_at",
     "finished_at",
+    "not_before",
 )
 
 
