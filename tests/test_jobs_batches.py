@@ -106,9 +106,7 @@ async def test_async_batch_refuses_what_a_sync_batch_refuses(make_client: MakeCl
 
 @pytest.mark.slow
 async def test_a_100000_item_job_completes(make_client: MakeClient) -> None:
-    client, admin = await jobs_client(
-        make_client, batch_max_items=100_000, jobs_claim_batch=200, jobs_parallelism=4
-    )
+    client, admin = await jobs_client(make_client, jobs_claim_batch=200, jobs_parallelism=4)
     items = [
         {"requestId": i, "method": "GET", "relativeUrl": f"probe/calls/k{i % 7}"}
         for i in range(100_000)

@@ -65,7 +65,9 @@ async def handle_batch(request: ApiRequest) -> web.StreamResponse:
     enclosing = flag(request.query, "enclosingTransaction")
     dry_run = flag(request.query, "dryRun")
     version = request.route.version if request.route is not None else "v1"
-    items = parse_batch(request.body, max_items=settings.batch_max_items)
+    # a synchronous batch is held in memory while it runs; an async one is stored as job items
+    limit = settings.jobs_max_items if _wants_async(request) else settings.batch_max_items
+    items = parse_batch(request.body, max_items=limit)
     validate_headers(items, request.headers, request.tenant)
     plan = build_plan(items)
     if dry_run:
