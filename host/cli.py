@@ -203,8 +203,8 @@ def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
-    from host.jobs.worker import run_child, supervise
     from host.logs import configure_logging
+    from workers.supervisor import run_child, supervise
 
     configure_logging(settings.log_level, settings.log_format)
     threads = args.threads or settings.jobs_worker_threads

@@ -51,7 +51,7 @@ class JobService:
 
     # lifecycle ------------------------------------------------------------------------------
     async def start(self, *, consume: bool, threads: int) -> None:
-        from host.jobs.broker import make_broker
+        from workers.broker import make_broker
 
         loop = asyncio.get_running_loop()
         self.broker = make_broker(self.settings.broker_url, loop)
