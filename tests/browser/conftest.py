@@ -38,7 +38,6 @@ MOBILE_V1 = """{
 """
 
 
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -194,8 +194,7 @@ def test_form_without_csrf_token_is_refused(admin_page: Any) -> None:
     page = admin_page
     page.goto("/admin/routes")
     page.evaluate(
-        "document.querySelectorAll(\"form#reload-form input[name=_csrf]\")"
-        ".forEach(e => e.remove())"
+        'document.querySelectorAll("form#reload-form input[name=_csrf]").forEach(e => e.remove())'
     )
     page.click("form#reload-form button")
     page.wait_for_selector("h1:has-text('403')")
