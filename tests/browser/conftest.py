@@ -156,8 +156,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API runs an event loop in the main thread
+    while it is open, and the async tests collected after tests/browser/ need none running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
