@@ -10,10 +10,14 @@ cross-tenant leaks).
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-__all__ = ("BatchFn", "DataLoader")
+if TYPE_CHECKING:
+    from tortoise.models import Model
+
+__all__ = ("BatchFn", "DataLoader", "children_by")
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -75,3 +79,23 @@ class DataLoader(Generic[K, V]):
             future = self._cache[key]
             if not future.done():
                 future.set_result(value)
+
+
+M = TypeVar("M", bound="Model")
+
+
+def children_by(model: type[M], foreign_key: str) -> BatchFn[int, list[M]]:
+    """A batch function for a one-to-many field: the `model` rows of each key, oldest first.
+
+    Define it once at module level (the request's loader is found by the function itself):
+    `loans_by_client = children_by(Loan, "client_id")`.
+    """
+
+    async def load(keys: list[int]) -> list[list[M]]:
+        grouped: dict[int, list[M]] = defaultdict(list)
+        for row in await model.filter(**{f"{foreign_key}__in": keys}).order_by("id"):
+            grouped[getattr(row, foreign_key)].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    load.__qualname__ = f"{model.__name__}_by_{foreign_key}"
+    return load

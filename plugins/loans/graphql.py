@@ -7,12 +7,12 @@ loans, and one `client_id IN (...)` query answers them all (no N+1).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
 from host import GraphQL, Problem
+from host.dataloader import children_by
 from host.graphql import GraphQLContext, require_roles
 
 from .models import Loan, LoanStatus
@@ -54,12 +54,8 @@ STATUS_NAMES = {
 }
 
 
-async def loans_by_client(client_ids: list[int]) -> list[list[Loan]]:
-    """The batch function: one query for every client asked for in this tick."""
-    grouped: dict[int, list[Loan]] = defaultdict(list)
-    for loan in await Loan.filter(client_id__in=client_ids).order_by("id"):
-        grouped[loan.client_id].append(loan)
-    return [grouped.get(client_id, []) for client_id in client_ids]
+# the batch function: one query for every client asked for in this tick
+loans_by_client = children_by(Loan, "client_id")
 
 
 async def resolve_client_loans(client: Any, info: GraphQLResolveInfo) -> list[Loan]:

@@ -6,12 +6,12 @@ Like loans, `Client.savingsAccounts` is batch loaded through the request's DataL
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
 from host import GraphQL, Problem
+from host.dataloader import children_by
 from host.graphql import GraphQLContext, require_roles
 
 from .models import SavingsAccount, SavingsStatus
@@ -50,12 +50,8 @@ STATUS_NAMES = {
 }
 
 
-async def accounts_by_client(client_ids: list[int]) -> list[list[SavingsAccount]]:
-    """The batch function: one query for every client asked for in this tick."""
-    grouped: dict[int, list[SavingsAccount]] = defaultdict(list)
-    for account in await SavingsAccount.filter(client_id__in=client_ids).order_by("id"):
-        grouped[account.client_id].append(account)
-    return [grouped.get(client_id, []) for client_id in client_ids]
+# the batch function: one query for every client asked for in this tick
+accounts_by_client = children_by(SavingsAccount, "client_id")
 
 
 async def resolve_client_accounts(client: Any, info: GraphQLResolveInfo) -> list[SavingsAccount]:
