@@ -29,6 +29,7 @@ from .models import Client, Office
 from .views import client_v1, client_v2
 
 __all__ = (
+    "COLUMNS",
     "ClientUpdate",
     "NewClient",
     "check_dates",
@@ -84,7 +85,7 @@ class ClientUpdate(MifosBody):
 
 
 # field name in the request -> model attribute
-_COLUMNS = {
+COLUMNS = {
     "officeId": "office_id",
     "firstname": "firstname",
     "middlename": "middlename",
@@ -186,7 +187,7 @@ async def create_client(request: ApiRequest) -> web.Response:
     await ensure_office(body.officeId)
     await ensure_unique_external_id(body.externalId)
     client = await Client.create(
-        **{column: values[name] for name, column in _COLUMNS.items()},
+        **{column: values[name] for name, column in COLUMNS.items()},
         display_name=display_name(values),
     )
     event: dict[str, Any] = {"clientId": client.id, "officeId": client.office_id}
@@ -231,7 +232,7 @@ async def update_client(request: ApiRequest) -> web.Response:
         for name in ("officeId", "active")
         if name in sent and sent[name] is None
     ]
-    current = {name: getattr(client, column) for name, column in _COLUMNS.items()}
+    current = {name: getattr(client, column) for name, column in COLUMNS.items()}
     merged = {**current, **sent}
     errors += check_names(merged) + check_dates(merged, dt.date.today())
     if errors:
@@ -242,7 +243,7 @@ async def update_client(request: ApiRequest) -> web.Response:
         await ensure_unique_external_id(sent["externalId"], exclude=client.id)
     changes = {name: value for name, value in sent.items() if current[name] != value}
     for name, value in changes.items():
-        setattr(client, _COLUMNS[name], value)
+        setattr(client, COLUMNS[name], value)
     if changes:
         client.display_name = display_name(merged)
         await client.save()

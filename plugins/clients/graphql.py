@@ -17,7 +17,14 @@ from host import GraphQL, Problem
 from host.graphql import GraphQLContext, require_roles
 from host.mifos import field_problem
 
-from .api import check_dates, check_names, display_name, ensure_office, ensure_unique_external_id
+from .api import (
+    COLUMNS,
+    check_dates,
+    check_names,
+    display_name,
+    ensure_office,
+    ensure_unique_external_id,
+)
 from .models import Client
 
 __all__ = ("part",)
@@ -95,24 +102,10 @@ async def resolve_clients(
     return await Client.all().order_by("id").offset(offset).limit(limit)
 
 
-_COLUMNS = {
-    "officeId": "office_id",
-    "firstname": "firstname",
-    "middlename": "middlename",
-    "lastname": "lastname",
-    "fullname": "fullname",
-    "externalId": "external_id",
-    "mobileNo": "mobile_no",
-    "active": "active",
-    "activationDate": "activation_date",
-    "submittedOnDate": "submitted_on_date",
-}
-
-
 async def create_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Client:
     """Same rules as the REST endpoint (names, dates, office, unique externalId)."""
     require_roles(info, WRITE)
-    values = {name: input.get(name) for name in _COLUMNS}
+    values = {name: input.get(name) for name in COLUMNS}
     values["active"] = bool(values["active"])
     values["officeId"] = values["officeId"] or 1
     today = dt.date.today()
@@ -123,7 +116,7 @@ async def create_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any])
     await ensure_office(values["officeId"])
     await ensure_unique_external_id(values["externalId"])
     client = await Client.create(
-        **{column: values[name] for name, column in _COLUMNS.items()},
+        **{column: values[name] for name, column in COLUMNS.items()},
         display_name=display_name(values),
     )
     event: dict[str, Any] = {"clientId": client.id, "officeId": client.office_id}
