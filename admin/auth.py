@@ -26,8 +26,8 @@ from aiohttp import web
 
 from admin.render import page
 from admin.state import ADMIN, ADMIN_USER, MAIN_APP, AdminUser
-from host.auth import ADMIN_ROLE
-from host.keys import AUTH, SETTINGS
+from host.auth import ADMIN_ROLE, AUTH
+from host.config import SETTINGS
 from host.problems import Problem
 
 __all__ = ("AdminUser", "csrf_middleware", "session_middleware", "web_routes")
@@ -130,7 +130,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     claims = read_session(key, request.cookies.get(COOKIE, ""))
     if claims is None or claims.get("sid") in request.app[ADMIN].revoked:
         return _to_login(request)
-    from host.models import User
+    from host.auth.models import User
 
     user = await User.get_or_none(username=claims["u"], active=True)
     if user is None:

@@ -15,10 +15,9 @@ from aiohttp import web
 
 from admin.auth import current_user
 from admin.state import MAIN_APP
-from host.api import ApiRequest
 from host.context import context_from_headers, current_context
-from host.keys import PIPELINE
-from host.pipeline import response_json_bytes
+from host.pipeline import PIPELINE, ApiRequest
+from host.pipeline.pipeline import response_json_bytes
 
 __all__ = ("ApiResult", "call")
 

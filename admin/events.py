@@ -12,8 +12,7 @@ from aiohttp import web
 
 from admin.render import page
 from admin.state import MAIN_APP
-from host.bus import Event
-from host.keys import BUS
+from host.bus import BUS, Event
 
 __all__ = ("event_row", "sse_response", "web_routes")
 

@@ -9,7 +9,9 @@ from aiohttp import web
 
 from admin.render import page
 from admin.state import MAIN_APP
-from host.keys import BUS, PIPELINE, REGISTRY
+from host.bus import BUS
+from host.loader import REGISTRY
+from host.pipeline import PIPELINE
 
 __all__ = ("web_routes",)
 
@@ -87,8 +89,8 @@ async def migration_status(app: web.Application) -> dict[str, dict[str, list[str
     from tortoise import connections
 
     from host.app import with_host_apps
-    from host.db import CONNECTION
-    from host.migrate import dialect_dir, dialect_of, migration_files
+    from host.data.db import CONNECTION
+    from host.data.migrate import dialect_dir, dialect_of, migration_files
 
     dialect = dialect_of(connections.get(CONNECTION))
     out: dict[str, dict[str, list[str]]] = {}

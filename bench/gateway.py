@@ -213,12 +213,12 @@ def lookup_costs(repeats: int = 9) -> dict[str, float]:
     from aiohttp import web
     from multidict import CIMultiDict
 
-    from host.api import ApiRequest
     from host.context import context_from_headers
     from host.gateway.stage import gateway_stage
     from host.gateway.state import GATEWAY, Gateway
     from host.gateway.store import RouteStore
     from host.gateway.table import compile_table
+    from host.pipeline import ApiRequest
 
     async def call_next(request: ApiRequest) -> web.StreamResponse:
         return web.Response()

@@ -1,9 +1,9 @@
 """plughost: a plugin host server. The public surface for plugin authors is re-exported here."""
 
-from host.api import ApiRequest, RouteDef, Routes
 from host.auth import ADMIN_ROLE, Identity
 from host.bus import Bus, Event
-from host.db import unit_of_work
+from host.data.db import unit_of_work
+from host.pipeline import ApiRequest, RouteDef, Routes
 from host.plugin import GraphQL, Plugin, PluginError, Workflow
 from host.problems import Problem
 

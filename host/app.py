@@ -14,21 +14,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from host.api import RouteDef
-from host.auth import Authenticator
-from host.bus import Bus
-from host.config import Settings, load_settings
-from host.db import close_db, init_db, tortoise_config
-from host.keys import AUTH, BUS, HEALTH, METRICS, PIPELINE, REGISTRY, SETTINGS
-from host.loader import PluginRegistry, discover, load_order
-from host.metrics import Metrics
-from host.migrate import apply_migrations
-from host.ops import healthz, metrics
-from host.pipeline import Pipeline, build_router
-from host.plugin import Plugin
-from host.rest import routes as host_rest
-from host.users import ensure_first_admin
-from host.web import api_entry, context_middleware
+from host.accounts import routes as host_rest
+from host.auth import AUTH, Authenticator
+from host.auth.users import ensure_first_admin
+from host.bus import BUS, Bus
+from host.config import SETTINGS, Settings, load_settings
+from host.data.db import close_db, init_db, tortoise_config
+from host.data.migrate import apply_migrations
+from host.http.edge import api_entry, context_middleware
+from host.http.health import healthz, metrics
+from host.http.metrics import METRICS, Metrics
+from host.loader import REGISTRY, PluginRegistry, discover, load_order
+from host.pipeline import PIPELINE, Pipeline, RouteDef, build_router
+from host.plugin import HEALTH, Plugin
 
 __all__ = ("HOST_APPS", "create_app", "database_config", "find_plugins", "with_host_apps")
 
@@ -43,7 +41,7 @@ def find_plugins(settings: Settings) -> PluginRegistry:
 HOST_DIR = Path(__file__).resolve().parent
 
 HOST_APPS: tuple[Plugin, ...] = (
-    Plugin(name="host", version="1", models="host.models", package_dir=HOST_DIR),
+    Plugin(name="host", version="1", models="host.auth.models", package_dir=HOST_DIR / "auth"),
     Plugin(name="host_jobs", version="1", models="host.jobs.models", package_dir=HOST_DIR / "jobs"),
     Plugin(
         name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"

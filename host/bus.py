@@ -4,7 +4,7 @@ Each topic has its own queue and delivery task, so one topic's events arrive in 
 slow handler on one topic never holds up another. A failing handler is logged and isolated (like
 Dramatiq's middleware dispatch): the other handlers and later events still run. Events published
 inside a database transaction wait in the transaction's buffer and are delivered only after commit
-(see `host.db.unit_of_work`); a rolled-back transaction emits nothing.
+(see `host.data.db.unit_of_work`); a rolled-back transaction emits nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from host.context import current_context
-from host.db import defer_until_commit
+from aiohttp import web
 
-__all__ = ("Bus", "Event", "EventHandler")
+from host.context import current_context
+from host.data.db import defer_until_commit
+
+__all__ = ("BUS", "Bus", "Event", "EventHandler")
 
 log = logging.getLogger("plughost.bus")
 
@@ -155,3 +157,6 @@ class Bus:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._queues.clear()
         self._tasks.clear()
+
+
+BUS = web.AppKey("bus", Bus)

@@ -21,7 +21,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from host.app import create_app
-    from host.logs import configure_logging
+    from host.http.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     host = args.host or settings.host
@@ -37,7 +37,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     from host.app import database_config, find_plugins
-    from host.db import close_db, init_db
+    from host.data.db import close_db, init_db
 
     config = database_config(settings, find_plugins(settings).loaded)
     db = await init_db(config)
@@ -49,13 +49,13 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from host.app import database_config, find_plugins, with_host_apps
-    from host.migrate import apply_migrations
-    from host.users import ensure_first_admin
+    from host.auth.users import ensure_first_admin
+    from host.data.migrate import apply_migrations
 
     plugins = find_plugins(settings).loaded
 
     async def work() -> int:
-        from host.migrate import MigrationError
+        from host.data.migrate import MigrationError
 
         try:
             applied = await apply_migrations(
@@ -79,8 +79,8 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
     from tqdm import tqdm
 
     from host.app import HOST_APPS, find_plugins
-    from host.makemigrations import make_migrations
-    from host.migrate import MigrationError
+    from host.data.makemigrations import make_migrations
+    from host.data.migrate import MigrationError
 
     registry = find_plugins(settings)
     known = [*HOST_APPS, *registry.loaded]
@@ -145,8 +145,8 @@ def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from host.models import User
-    from host.users import add_user, set_roles
+    from host.auth.models import User
+    from host.auth.users import add_user, set_roles
 
     async def work() -> int:
         if args.users_command == "add":
@@ -172,8 +172,8 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
-    from host.models import ApiKey
-    from host.users import add_api_key
+    from host.auth.models import ApiKey
+    from host.auth.users import add_api_key
 
     async def work() -> int:
         if args.apikeys_command == "add":
@@ -203,7 +203,7 @@ def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
-    from host.logs import configure_logging
+    from host.http.logs import configure_logging
     from workers.supervisor import run_child, supervise
 
     configure_logging(settings.log_level, settings.log_format)

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -19,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ("ConfigError", "Settings", "load_settings")
+__all__ = ("SETTINGS", "ConfigError", "Settings", "load_settings")
 
 
 class ConfigError(Exception):
@@ -186,3 +187,7 @@ def load_settings(**overrides: Any) -> Settings:
 def _is_secret(name: str) -> bool:
     """Never echo secrets in error messages or logs."""
     return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
+
+
+SETTINGS = web.AppKey("settings", Settings)
+"""The validated settings, set once by `create_app`."""

@@ -17,9 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from aiohttp import web
+
 from host.plugin import Plugin, PluginError, validate
 
-__all__ = ("PluginRecord", "PluginRegistry", "discover", "load_order")
+__all__ = ("REGISTRY", "PluginRecord", "PluginRegistry", "discover", "load_order")
 
 log = logging.getLogger("plughost.plugins")
 ENTRY_POINT_GROUP = "plughost.plugins"
@@ -212,3 +214,7 @@ def _cycle_from(start: str, pending: dict[str, PluginRecord]) -> list[str]:
             return [*path[path.index(nxt) :], nxt]
         path.append(nxt)
         node = nxt
+
+
+REGISTRY = web.AppKey("plugins", PluginRegistry)
+"""Every plugin found at start-up, loaded or skipped with its reason."""

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from host.api import ApiRequest, RouteDef, Routes
-from host.keys import PIPELINE, REGISTRY
+from host.loader import REGISTRY
+from host.pipeline import PIPELINE, ApiRequest, RouteDef, Routes
 
 __all__ = ("build_document", "install")
 

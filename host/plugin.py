@@ -13,14 +13,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from host.api import Routes
+from aiohttp import web
+
+from host.pipeline import Routes
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from host.bus import EventHandler
 
-__all__ = ("GraphQL", "Plugin", "PluginError", "Workflow")
+__all__ = ("HEALTH", "GraphQL", "HealthCheck", "Plugin", "PluginError", "Workflow")
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 VERSION_KEY = re.compile(r"^v[1-9][0-9]?$")
@@ -123,3 +123,8 @@ def validate(plugin: Any, where: str) -> Plugin:
     if p.graphql is not None and not isinstance(p.graphql, GraphQL):
         raise PluginError(f"plugin {p.name!r}: graphql must be a host.GraphQL")
     return p
+
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+HEALTH = web.AppKey("health_checks", dict[str, HealthCheck])
+"""name -> check, shown on /healthz; the host's parts add theirs (the gateway adds "routes")."""

@@ -142,7 +142,7 @@ import pytest
 
 from host.app import create_app
 from host.config import Settings
-from host.keys import BUS
+from host.bus import BUS
 
 PLUGINS_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "__NAME__-test-password"  # noqa: S105 (a throwaway test server)
@@ -264,7 +264,7 @@ def new_plugin(name: str, parent: Path, *, migrations: bool = True) -> list[Path
 
 
 async def _initial_migrations(name: str, folder: Path) -> list[Path]:
-    from host.makemigrations import write_initial_offline
+    from host.data.makemigrations import write_initial_offline
 
     parent = str(folder.parent.resolve())
     if parent not in sys.path:

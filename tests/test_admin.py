@@ -99,7 +99,7 @@ async def test_wrong_password_then_throttled(client: TestClient) -> None:
 
 
 async def test_non_admin_user_is_refused(client: TestClient) -> None:
-    from host.users import add_user
+    from host.auth.users import add_user
 
     await add_user("clerk", "clerk-password", ["clients:read"])
     form = await client.get("/admin/login")
@@ -159,7 +159,7 @@ async def test_unknown_page_is_a_readable_page(admin_client: TestClient) -> None
 
 
 async def test_events_page_escapes_payloads(admin_client: TestClient) -> None:
-    from host.keys import BUS
+    from host.bus import BUS
 
     bus = admin_client.app[BUS]
     await bus.publish("clients.created", {"firstname": "<script>alert(1)</script>"})
@@ -375,7 +375,7 @@ def test_throughput_series_buckets_finish_times() -> None:
 
 
 async def test_a_broken_file_on_disk_shows_its_error_and_place(admin_client: TestClient) -> None:
-    from host.keys import SETTINGS
+    from host.config import SETTINGS
 
     client = admin_client
     await create_app_file(client, "mobile", MOBILE_V1)

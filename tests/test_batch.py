@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from host.keys import BUS
-from host.users import add_user
+from host.auth.users import add_user
+from host.bus import BUS
 from tests.conftest import login
 
 FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "plugins"

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from host.keys import BUS
+from host.bus import BUS
 from tests.conftest import login
 from tests.test_batch import FIXTURE_PLUGINS, batch, body, create
 

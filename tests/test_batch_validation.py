@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from host.batch.model import check_relative_url, parse_batch
+from host.batch.items import check_relative_url, parse_batch
 from host.batch.plan import build_plan
 from host.batch.refs import (
     PathError,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from host.keys import BUS
+from host.bus import BUS
 from tests.conftest import login
 
 CORE_PLUGINS = Path(__file__).parent / "fixtures" / "core_plugins"

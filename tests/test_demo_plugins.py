@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from host.keys import BUS
-from host.users import add_user
+from host.auth.users import add_user
+from host.bus import BUS
 from tests.conftest import login
 
 Headers = dict[str, str]

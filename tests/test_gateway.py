@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from host.keys import AUTH
+from host.auth import AUTH
 
 REPO = Path(__file__).resolve().parent.parent
 

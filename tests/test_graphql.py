@@ -115,7 +115,7 @@ async def test_no_identity_is_401_problem(probe: TestClient) -> None:
 
 
 async def test_field_role_error_is_graphql_error(probe: TestClient, probe_admin: Headers) -> None:
-    from host.users import add_user
+    from host.auth.users import add_user
 
     await add_user("reader", "reader-password-1", ["clients:read"])
     reader = {"Authorization": f"Bearer {await login(probe, 'reader', 'reader-password-1')}"}
@@ -269,7 +269,7 @@ async def _create_clients(client: TestClient, headers: Headers, count: int) -> l
 async def test_create_client_mutation_publishes_after_commit(
     client: TestClient, admin_headers: Headers
 ) -> None:
-    from host.keys import BUS
+    from host.bus import BUS
 
     status, body = await gql(
         client,
@@ -417,7 +417,7 @@ async def test_extend_type_across_plugins_without_n_plus_1(
 async def test_role_restricted_field_for_user_without_role(
     client: TestClient, admin_headers: Headers
 ) -> None:
-    from host.users import add_user
+    from host.auth.users import add_user
 
     await _create_clients(client, admin_headers, 2)
     await add_user("clerk", "clerk-password-1", ["clients:read"])

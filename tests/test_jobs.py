@@ -13,10 +13,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from host.auth.users import add_user
+from host.bus import BUS
 from host.jobs.alerts import SIGNATURE_HEADER, verify_signature
 from host.jobs.workflows import run_due_schedules
-from host.keys import BUS
-from host.users import add_user
 from tests.conftest import login
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"

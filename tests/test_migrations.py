@@ -164,7 +164,7 @@ def _previous_release(tmp: Path) -> Path:
 FILL = """
 import asyncio, sys
 from tortoise import Tortoise
-from host.db import tortoise_config
+from host.data.db import tortoise_config
 from host.config import load_settings
 
 async def columns(conn, dialect, table):
@@ -385,7 +385,7 @@ def test_shipped_migrations_match_the_models(tmp_path: Path) -> None:
         from pathlib import Path
         from host.app import HOST_APPS, find_plugins
         from host.config import load_settings
-        from host.makemigrations import make_migrations
+        from host.data.makemigrations import make_migrations
         async def main():
             known = [*HOST_APPS, *find_plugins(load_settings()).loaded]
             copies = []
@@ -422,7 +422,7 @@ def test_migration_text_escapes_sql_for_python() -> None:
     import types
     import warnings
 
-    from host.migrate import migration_text, split_statements
+    from host.data.migrate import migration_text, split_statements
 
     sql = 'CREATE TABLE "x" (a INT) /* first\\/last """ q; */;\nINSERT INTO "x" VALUES (1);'
     module = types.ModuleType("m")

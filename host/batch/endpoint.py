@@ -14,12 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
-from host.api import ApiRequest, RouteDef
 from host.batch import idempotency
-from host.batch.model import parse_batch, validate_headers
+from host.batch.hooks import ASYNC_BATCH
+from host.batch.items import parse_batch, validate_headers
 from host.batch.plan import Plan, build_plan
 from host.batch.runner import BatchRun, ItemResult, Outcome, run_batch
-from host.keys import PIPELINE, SETTINGS
+from host.config import SETTINGS
+from host.pipeline import PIPELINE, ApiRequest, RouteDef
 from host.problems import Problem
 
 __all__ = ("install",)
@@ -213,12 +214,9 @@ def _wants_async(request: ApiRequest) -> bool:
 
 async def _submit_async(request: ApiRequest, plan: Plan, enclosing: bool) -> web.StreamResponse:
     """`?async=true` / `Prefer: respond-async`: hand the validated items to the job runner."""
-    from host import keys
-
-    key = getattr(keys, "ASYNC_BATCH", None)
-    if key is None or key not in request.app:
+    submit = request.app.get(ASYNC_BATCH)
+    if submit is None:
         raise Problem(501, "Asynchronous batches need the job runner, which is not installed")
-    submit: Any = request.app[key]
     response: web.StreamResponse = await submit(request, plan.items, enclosing)
     return response
 

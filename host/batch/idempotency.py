@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from host.batch.models import IdempotencyRecord
-from host.db import unit_of_work
+from host.data.db import unit_of_work
 from host.problems import Problem
 
 __all__ = ("Stored", "claim", "fingerprint", "finish", "release", "scope_of")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from host.batch.model import BatchItem, ItemError, invalid
+from host.batch.items import BatchItem, ItemError, invalid
 
 __all__ = ("Plan", "build_plan")
 

@@ -20,15 +20,15 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 
-from host.api import ApiRequest
 from host.auth import Identity
 from host.batch import idempotency
-from host.batch.model import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
+from host.batch.items import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
 from host.context import RequestContext, reset_context, use_context
-from host.db import unit_of_work
-from host.pipeline import Pipeline, response_json_bytes
+from host.data.db import unit_of_work
+from host.pipeline import ApiRequest, Pipeline
+from host.pipeline.pipeline import response_json_bytes
 from host.problems import PROBLEM_JSON, Problem, problem_body
 
 __all__ = ("BatchRun", "ItemResult", "Outcome", "run_batch")

@@ -22,14 +22,16 @@ from typing import Any
 
 from aiohttp import web
 
+from host.config import SETTINGS
 from host.gateway.admin import routes as admin_routes
 from host.gateway.proxy import new_session
 from host.gateway.stage import APP_HEADER, gateway_stage
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.store import RouteStore
 from host.gateway.watcher import watch_routes
-from host.keys import HEALTH, PIPELINE, SETTINGS
-from host.web import api_entry
+from host.http.edge import api_entry
+from host.pipeline import PIPELINE
+from host.plugin import HEALTH
 
 __all__ = ("GATEWAY", "Gateway", "enable_sighup", "install")
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from host.api import ApiRequest, Routes
 from host.auth import ADMIN_ROLE
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.table import APP_NAME, compile_table, content_hash
+from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
 __all__ = ("routes",)

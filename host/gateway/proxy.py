@@ -16,9 +16,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from host.api import ApiRequest
 from host.gateway.table import Upstream
 from host.gateway.tokens import TokenCache
+from host.pipeline import ApiRequest
 from host.problems import Problem
 
 __all__ = ("HOP_BY_HOP", "new_session", "proxy")

@@ -15,11 +15,10 @@ import copy
 
 from aiohttp import web
 
-from host.api import ApiRequest
 from host.auth import require_roles
 from host.gateway.proxy import proxy
 from host.gateway.state import GATEWAY
-from host.pipeline import CallNext, match_or_problem
+from host.pipeline import ApiRequest, CallNext, match_or_problem
 from host.problems import Problem
 
 __all__ = ("APP_HEADER", "APP_PREFIX", "gateway_stage", "select_app")

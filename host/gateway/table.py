@@ -17,8 +17,8 @@ from urllib.parse import quote
 from yarl import URL
 
 from host.gateway.schema import FileError, Positions, parse_document
+from host.pipeline.routing import ALL_METHODS, Match, PatternError, Router, Segment, parse_pattern
 from host.problems import Problem
-from host.routing import ALL_METHODS, Match, PatternError, Router, Segment, parse_pattern
 
 __all__ = (
     "APP_NAME",

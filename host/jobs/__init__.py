@@ -12,9 +12,11 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from host.api import ApiRequest
+from host.batch.hooks import ASYNC_BATCH
+from host.config import SETTINGS
 from host.jobs.service import JobService
-from host.keys import ASYNC_BATCH, HEALTH, PIPELINE, SETTINGS
+from host.pipeline import PIPELINE, ApiRequest
+from host.plugin import HEALTH
 
 __all__ = ("JOBS", "WORKER_MODE", "JobService", "install", "submit_batch")
 

@@ -19,8 +19,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from host.bus import BUS
+from host.config import SETTINGS
 from host.jobs.models import Job
-from host.keys import BUS, SETTINGS
 
 __all__ = ("job_finished", "sign", "verify_signature")
 

@@ -17,10 +17,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from host.api import ApiRequest, Routes
 from host.auth import Identity
 from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
 from host.jobs.service import TERMINAL, JobService
+from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
 __all__ = ("job_view", "routes", "submit_async_batch")
@@ -395,7 +395,7 @@ def _accepted(job: Job) -> web.Response:
 async def submit_async_batch(
     request: ApiRequest, items: list[Any], enclosing: bool
 ) -> web.Response:
-    """A parsed, validated batch (host.batch.model.BatchItem list) stored as a job: 202 + Location."""
+    """A parsed, validated batch (host.batch.items.BatchItem list) stored as a job: 202 + Location."""
     from host.batch.plan import build_plan
 
     identity = _me(request)

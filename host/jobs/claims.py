@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from tortoise import connections
 from tortoise.expressions import F
 
-from host.db import CONNECTION
+from host.data.db import CONNECTION
 from host.jobs.models import Job, JobItem
 
 __all__ = ("LeaseLost", "claim_items", "fence", "requeue_expired", "unblock_children")

@@ -18,14 +18,13 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from host.api import ApiRequest
 from host.auth import Identity
 from host.context import RequestContext, new_request_id
-from host.db import unit_of_work
+from host.data.db import unit_of_work
 from host.jobs.claims import LeaseLost, fence, now_utc, unblock_children
 from host.jobs.models import Job, JobItem
-from host.keys import PIPELINE
-from host.pipeline import response_json_bytes, to_problem
+from host.pipeline import PIPELINE, ApiRequest, to_problem
+from host.pipeline.pipeline import response_json_bytes
 
 __all__ = (
     "Outcome",

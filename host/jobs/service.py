@@ -22,13 +22,12 @@ from typing import Any
 import dramatiq
 from aiohttp import web
 
-from host.auth import Identity
+from host.auth import AUTH, Identity
 from host.config import Settings
-from host.db import defer_until_commit, unit_of_work
+from host.data.db import defer_until_commit, unit_of_work
 from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
 from host.jobs.models import Job, JobItem
 from host.jobs.runner import run_enclosing, run_item
-from host.keys import AUTH
 
 __all__ = ("JobService",)
 

@@ -24,7 +24,7 @@ from tortoise.exceptions import IntegrityError
 from host.auth import ADMIN_ROLE, Identity
 from host.context import RequestContext
 from host.jobs.models import Job, JobItem, Schedule
-from host.keys import REGISTRY
+from host.loader import REGISTRY
 from host.plugin import Workflow
 from host.problems import Problem
 

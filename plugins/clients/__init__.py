@@ -24,6 +24,7 @@ async def setup(app: web.Application) -> None:
 plugin = Plugin(
     name="clients",
     version="0.2.0",
+    requires=("mifos",),
     models="clients.models",
     rest={"v1": v1, "v2": v2},
     graphql=graphql_part,

@@ -10,11 +10,7 @@ import datetime as dt
 from typing import Any
 
 from aiohttp import web
-from pydantic import Field
-from tortoise.exceptions import IntegrityError
-
-from host import ApiRequest, Problem, Routes
-from host.mifos import (
+from mifos import (
     MifosBody,
     MifosFieldError,
     date_array,
@@ -24,6 +20,10 @@ from host.mifos import (
     path_id,
     query_id,
 )
+from pydantic import Field
+from tortoise.exceptions import IntegrityError
+
+from host import ApiRequest, Problem, Routes
 
 from .models import Client, Office
 from .views import client_v1, client_v2

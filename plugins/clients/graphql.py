@@ -12,10 +12,10 @@ import datetime as dt
 from typing import Any
 
 from graphql import GraphQLResolveInfo
+from mifos import field_problem
 
 from host import GraphQL, Problem
 from host.graphql import GraphQLContext, require_roles
-from host.mifos import field_problem
 
 from .api import (
     COLUMNS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from host.mifos import date_array
+from mifos import date_array
 
 from .models import Client
 

@@ -39,7 +39,7 @@ async def setup(app: web.Application) -> None:
 plugin = Plugin(
     name="loans",
     version="0.2.0",
-    requires=("clients",),
+    requires=("clients", "mifos"),
     models="loans.models",
     rest={"v1": v1},
     graphql=graphql_part,

@@ -12,10 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from clients.models import Client
-from pydantic import Field
-
-from host import ApiRequest, Problem, Routes
-from host.mifos import (
+from mifos import (
     MifosBody,
     MifosFieldError,
     client_page,
@@ -24,6 +21,9 @@ from host.mifos import (
     field_problem,
     path_id,
 )
+from pydantic import Field
+
+from host import ApiRequest, Problem, Routes
 
 from .models import Loan, LoanProduct, LoanStatus
 

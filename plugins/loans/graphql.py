@@ -12,8 +12,8 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from host import GraphQL, Problem
-from host.dataloader import children_by
 from host.graphql import GraphQLContext, require_roles
+from host.graphql.loaders import children_by
 
 from .models import Loan, LoanStatus
 

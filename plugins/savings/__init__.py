@@ -36,7 +36,7 @@ async def setup(app: web.Application) -> None:
 plugin = Plugin(
     name="savings",
     version="0.1.0",
-    requires=("clients",),
+    requires=("clients", "mifos"),
     models="savings.models",
     rest={"v1": v1},
     graphql=graphql_part,

@@ -7,9 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
-from host.mifos import (
+from mifos import (
     MifosBody,
     MifosFieldError,
     compile_date_format,
@@ -20,6 +18,8 @@ from host.mifos import (
     parse_date,
     parse_decimal,
 )
+from pydantic import ValidationError
+
 from host.problems import Problem
 
 MARCH_4 = dt.date(2009, 3, 4)

@@ -38,18 +38,19 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
-from host.api import decode_json
-from host.auth import Identity, unauthenticated
+from host.auth import AUTH, Identity, unauthenticated
 from host.auth import require_roles as _require_roles
+from host.bus import BUS
+from host.config import SETTINGS
 from host.context import current_context
-from host.dataloader import BatchFn, DataLoader
-from host.db import unit_of_work
-from host.graphql_schema import Fragment, MergeFailure, build_merged_schema, depth_rule
-from host.keys import AUTH, BUS, HEALTH, REGISTRY, SETTINGS
-from host.loader import PluginRegistry
-from host.pipeline import to_problem
+from host.data.db import unit_of_work
+from host.graphql.loaders import BatchFn, DataLoader
+from host.graphql.schema import Fragment, MergeFailure, build_merged_schema, depth_rule
+from host.http.edge import read_body
+from host.loader import REGISTRY, PluginRegistry
+from host.pipeline import decode_json, to_problem
+from host.plugin import HEALTH
 from host.problems import Problem
-from host.web import read_body
 
 __all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "install", "require_roles")
 

@@ -207,7 +207,7 @@ class ApiRequest:
 
     @property
     def bus(self) -> Bus:
-        from host.keys import BUS
+        from host.bus import BUS
 
         return self.app[BUS]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-__all__ = ("Metrics",)
+__all__ = ("METRICS", "Metrics")
 
 
 class Metrics:
@@ -38,3 +39,6 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+METRICS = web.AppKey("metrics", Metrics)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -23,6 +24,7 @@ from host.problems import Problem
 
 __all__ = (
     "ADMIN_ROLE",
+    "AUTH",
     "Authenticator",
     "Identity",
     "hash_password",
@@ -157,7 +159,7 @@ class Authenticator:
 
     @staticmethod
     async def verify_api_key(key: str) -> Identity:
-        from host.models import ApiKey
+        from host.auth.models import ApiKey
 
         prefix, _, secret = key.partition(".")
         row = await ApiKey.get_or_none(prefix=prefix, active=True) if prefix and secret else None
@@ -184,9 +186,12 @@ class Authenticator:
     # users ----------------------------------------------------------------------------------
     @staticmethod
     async def check_password(username: str, password: str) -> Identity | None:
-        from host.models import User
+        from host.auth.models import User
 
         user = await User.get_or_none(username=username, active=True)
         if not verify_password(user.password_hash if user else None, password) or user is None:
             return None
         return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")
+
+
+AUTH = web.AppKey("auth", Authenticator)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from host.api import ApiRequest
+from host.auth import AUTH
 from host.context import (
     RequestContext,
     context_from_headers,
@@ -22,8 +22,8 @@ from host.context import (
     reset_context,
     use_context,
 )
-from host.keys import AUTH, METRICS, PIPELINE
-from host.pipeline import to_problem
+from host.http.metrics import METRICS
+from host.pipeline import PIPELINE, ApiRequest, to_problem
 from host.problems import Problem, problem_response
 
 __all__ = ("api_entry", "context_middleware", "read_body")

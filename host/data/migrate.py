@@ -44,7 +44,7 @@ from tortoise import BaseDBAsyncClient, Tortoise
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from host.db import CONNECTION
+from host.data.db import CONNECTION
 from host.plugin import Plugin
 
 __all__ = (

@@ -5,12 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from host.api import ApiRequest, Routes
-from host.auth import ADMIN_ROLE
-from host.keys import AUTH
-from host.models import ApiKey
+from host.auth import ADMIN_ROLE, AUTH
+from host.auth.models import ApiKey
+from host.auth.users import add_api_key
+from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
-from host.users import add_api_key
 
 __all__ = ("routes",)
 

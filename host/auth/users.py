@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from host.auth import ADMIN_ROLE, Authenticator, hash_password
-from host.models import ApiKey, User
+from host.auth.authenticator import ADMIN_ROLE, Authenticator, hash_password
+from host.auth.models import ApiKey, User
 
 __all__ = ("add_api_key", "add_user", "ensure_first_admin", "set_roles")
 

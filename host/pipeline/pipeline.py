@@ -19,13 +19,21 @@ from aiohttp import web
 from pydantic import ValidationError
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
-from host.api import ApiRequest, RouteDef
 from host.auth import require_roles
-from host.db import unit_of_work
+from host.data.db import unit_of_work
+from host.pipeline.request import ApiRequest, RouteDef
+from host.pipeline.routing import Match, MethodNotAllowed, NoRoute, PatternError, Router
 from host.problems import Problem, from_http_exception, problem_response
-from host.routing import Match, MethodNotAllowed, NoRoute, PatternError, Router
 
-__all__ = ("CallNext", "Pipeline", "Stage", "build_router", "match_or_problem", "to_problem")
+__all__ = (
+    "PIPELINE",
+    "CallNext",
+    "Pipeline",
+    "Stage",
+    "build_router",
+    "match_or_problem",
+    "to_problem",
+)
 
 log = logging.getLogger("plughost.pipeline")
 T = TypeVar("T")
@@ -182,3 +190,6 @@ def response_json_bytes(response: web.StreamResponse) -> Any:
             return b""
         return getattr(body, "_value", b"")
     return b""
+
+
+PIPELINE = web.AppKey("pipeline", Pipeline)

@@ -8,8 +8,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import connections
 
-from host.db import CONNECTION
-from host.keys import HEALTH, METRICS, REGISTRY
+from host.data.db import CONNECTION
+from host.http.metrics import METRICS
+from host.loader import REGISTRY
+from host.plugin import HEALTH
 
 __all__ = ("healthz", "metrics")
 

@@ -29,8 +29,8 @@ from aerich.utils import get_models_describe
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from host.db import CONNECTION, tortoise_config
-from host.migrate import (
+from host.data.db import CONNECTION, tortoise_config
+from host.data.migrate import (
     DIALECTS,
     MigrationError,
     app_models,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from host.api import decode_json
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
+from host.pipeline import decode_json
 from host.problems import Problem
 
 __all__ = (

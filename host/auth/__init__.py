@@ -1,0 +1,23 @@
+"""Identity: who is calling (JWT, API key), what they may do, and the users and keys behind it."""
+
+from host.auth.authenticator import (
+    ADMIN_ROLE,
+    AUTH,
+    Authenticator,
+    Identity,
+    hash_password,
+    require_roles,
+    unauthenticated,
+    verify_password,
+)
+
+__all__ = (
+    "ADMIN_ROLE",
+    "AUTH",
+    "Authenticator",
+    "Identity",
+    "hash_password",
+    "require_roles",
+    "unauthenticated",
+    "verify_password",
+)

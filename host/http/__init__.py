@@ -1,0 +1,1 @@
+"""The HTTP edge: aiohttp glue, request context headers, health, metrics and logs."""
