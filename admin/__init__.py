@@ -1,7 +1,8 @@
 """The admin UI at /admin: server-rendered pages over the host's own REST API.
 
-`install(app)` mounts a sub-application on `/admin` with its own middleware (session, role check,
-CSRF, readable error pages). Pages read and act through the internal API in-process
+A plugin like any other, found through this distribution's `plughost.plugins` entry point (the host
+never imports it). Its `install` hook mounts a sub-application on `/admin` with its own middleware
+(session, role check, CSRF, readable error pages). Pages read and act through the internal API in-process
 (`admin.client.call`), as the logged-in admin, so the UI gets exactly the API's rules and errors.
 """
 
@@ -13,18 +14,18 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from admin import auth, events, jobs, plugins, routes
+from admin.render import error_middleware
 from admin.state import ADMIN, MAIN_APP, AdminState
+from host import Plugin
 
-__all__ = ("ADMIN_DIR", "install")
+__all__ = ("ADMIN_DIR", "plugin")
 
 ADMIN_DIR = Path(__file__).resolve().parent
 
 
-def install(app: web.Application) -> None:
-    """Mount /admin on the host app (called from `host.app.create_app`)."""
-    from admin import auth, events, jobs, plugins, routes
-    from admin.render import error_middleware
-
+def _install(app: web.Application) -> None:
+    """Mount /admin on the host app (called once by `create_app`, before start)."""
     sub = web.Application(
         middlewares=[error_middleware, auth.session_middleware, auth.csrf_middleware]
     )
@@ -52,3 +53,12 @@ async def _to_home(request: web.Request) -> web.StreamResponse:
 
 async def _home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/admin/routes")
+
+
+plugin = Plugin(
+    name="host_admin",  # the Tortoise app (and migration history) of route versions
+    version="1",
+    models="admin.models",
+    install=_install,
+    description="The admin UI at /admin: routes, jobs, plugins, events",
+)

@@ -16,8 +16,7 @@ from aiohttp import web
 from admin.auth import current_user
 from admin.state import MAIN_APP
 from host.context import context_from_headers, current_context
-from host.pipeline import PIPELINE, ApiRequest
-from host.pipeline.pipeline import response_json_bytes
+from host.pipeline import PIPELINE, response_json_bytes, subrequest
 
 __all__ = ("ApiResult", "call")
 
@@ -54,23 +53,22 @@ async def call(
 ) -> ApiResult:
     """Call `/api/...` in-process as the admin signed in on `request`."""
     app = request.app[MAIN_APP]
-    sent = dict(headers or {})
     if json_body is not None:
         body = json.dumps(json_body).encode()
-        sent.setdefault("Content-Type", "application/json")
     ctx = current_context() or context_from_headers(request.headers)
-    api_request = ApiRequest.build(
+    api_call = subrequest(
+        app,
         method=method,
         path=path,
         query={k: v for k, v in (query or {}).items() if v not in ("", None)},
-        headers=sent,
+        headers=list((headers or {}).items()),
         body=body,
+        json_body=json_body is not None,
         context=ctx,
         identity=current_user(request).identity,
-        app=app,
         origin="admin",
     )
-    response = await app[PIPELINE].handle(api_request)
+    response = await app[PIPELINE].run(api_call)
     raw = response_json_bytes(response)
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else ""
     data: Any = None

@@ -10,6 +10,7 @@ from aiohttp import web
 from admin.render import page
 from admin.state import MAIN_APP
 from host.bus import BUS
+from host.data.migrate import TABLE_APPS, migration_status
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE
 
@@ -79,43 +80,18 @@ def contributions(app: web.Application) -> list[Contribution]:
     return out
 
 
-async def migration_status(app: web.Application) -> dict[str, dict[str, list[str]]]:
-    """Applied and pending migration files per table-owning app (host apps, then plugins).
-
-    Read-only: the files in each app's folder for this database's dialect, against aerich's
-    bookkeeping table, as `plughost migrate` compares them.
-    """
-    from aerich.models import Aerich
-    from tortoise import connections
-
-    from host.app import with_host_apps
-    from host.data.db import CONNECTION
-    from host.data.migrate import dialect_dir, dialect_of, migration_files
-
-    dialect = dialect_of(connections.get(CONNECTION))
-    out: dict[str, dict[str, list[str]]] = {}
-    for plugin in with_host_apps(app[REGISTRY].loaded):
-        if not plugin.models_module:
-            continue
-        files = [f.name for f in migration_files(dialect_dir(plugin, dialect))]
-        done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
-        out[plugin.name] = {
-            "applied": [f for f in files if f in done],
-            "pending": [f for f in files if f not in done],
-        }
-    return out
-
-
 @web_routes.get("/plugins")
 async def plugins_page(request: web.Request) -> web.StreamResponse:
     app = request.app[MAIN_APP]
     migrations: Any
     try:
-        migrations = await migration_status(app)
+        migrations = await migration_status([*app[TABLE_APPS], *app[REGISTRY].loaded])
     except Exception as exc:  # the page must still render when the status cannot be read
         migrations = {"error": f"{type(exc).__name__}: {exc}"}
     host_routes = sorted(
-        f"{r.method} {r.full_path}" for r in app[PIPELINE].routes if r.plugin == "host"
+        f"{r.method} {r.full_path}"
+        for r in app[PIPELINE].routes
+        if r.plugin.split("_")[0] == "host"
     )
     return page(
         request,

@@ -1,24 +1,46 @@
-"""plughost: a plugin host server. The public surface for plugin authors is re-exported here."""
+"""plughost: a plugin host server. Everything a plugin imports comes from here; the rest is private.
 
-from host.auth import ADMIN_ROLE, Identity
-from host.bus import Bus, Event
-from host.data.db import unit_of_work
-from host.pipeline import ApiRequest, RouteDef, Routes
-from host.plugin import GraphQL, Plugin, PluginError, Workflow
+A CRUD plugin needs six of these: `Plugin` (the declaration), `Routes` (its endpoints),
+`ApiRequest` (what a handler reads), `Problem` (an error answer), `require_roles` (one role check
+for REST and GraphQL) and `get_or_404`. The others are for events (`Event`), GraphQL (`GraphQL`,
+`GraphQLContext`, `children_by`), workflows (`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
+work (`unit_of_work`). See docs/plugins.md.
+"""
+
+from host.auth import ADMIN_ROLE, Identity, require_roles
+from host.bus import Event
+from host.data.db import get_or_404, unit_of_work
+from host.graphql import GraphQLContext
+from host.graphql.loaders import children_by
+from host.pipeline import ApiRequest, Routes
+from host.plugin import (
+    GraphQL,
+    Plugin,
+    PluginContext,
+    PluginError,
+    Workflow,
+    WorkflowContext,
+    chunked,
+)
 from host.problems import Problem
 
 __all__ = (
     "ADMIN_ROLE",
     "ApiRequest",
-    "Bus",
     "Event",
     "GraphQL",
+    "GraphQLContext",
     "Identity",
     "Plugin",
+    "PluginContext",
     "PluginError",
     "Problem",
-    "RouteDef",
     "Routes",
     "Workflow",
+    "WorkflowContext",
+    "children_by",
+    "chunked",
+    "get_or_404",
+    "require_roles",
     "unit_of_work",
 )

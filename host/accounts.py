@@ -1,6 +1,11 @@
-"""The host's own REST endpoints: log in, who am I, API keys for machines."""
+"""Accounts over HTTP (a built-in plugin): log in, who am I, API keys for machines.
+
+The plugin also owns the host's own tables (users and API keys, `host.auth.models`).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,9 +14,10 @@ from host.auth import ADMIN_ROLE, AUTH
 from host.auth.models import ApiKey
 from host.auth.users import add_api_key
 from host.pipeline import ApiRequest, Routes
+from host.plugin import Plugin
 from host.problems import Problem
 
-__all__ = ("routes",)
+__all__ = ("plugin", "routes")
 
 routes = Routes()
 
@@ -101,3 +107,13 @@ def _int_id(value: str) -> int:
     if not value.isdigit() or len(value) > 18:
         raise Problem(404, f"No API key with id {value!r}")
     return int(value)
+
+
+plugin = Plugin(
+    name="host",  # the Tortoise app (and migration history) of users and API keys
+    version="1",
+    models="host.auth.models",
+    package_dir=Path(__file__).resolve().parent / "auth",
+    rest={"v1": routes},
+    description="Log in, who am I, API keys",
+)

@@ -1,36 +1,84 @@
-"""The app factory: `create_app(settings)` wires every component onto one aiohttp Application.
+"""The composition root: `create_app(settings)` lists the host's parts and the pipeline, once.
 
-Plugins are discovered here (import time problems show up before serving); the database, plugin
-set-up and route mounting happen in `cleanup_ctx` at start-up, in this order:
-database → migrations (dev) → first admin → plugin set-up → bus handlers and routes → components.
+    built-in plugins   accounts, ops (/healthz, /metrics), openapi, batch, jobs, gateway, graphql
+    discovered plugins plugins/ folders, PLUGHOST_PLUGIN_PATH, entry points (the admin UI is one)
+    pipeline           context ─► routing (gateway) ─► identity ─► roles ─► body ─► validation
+                       ─► unit of work ─► handler
+
+Start-up (`cleanup_ctx`, in order): database → migrations (dev) → first admin → plugin set-up →
+bus handlers and routes mounted → pipeline built and frozen → the parts' own start-up work.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 from aiohttp import web
 
-from host.accounts import routes as host_rest
+from host import accounts, batch, graphql, jobs, openapi
 from host.auth import AUTH, Authenticator
 from host.auth.users import ensure_first_admin
 from host.bus import BUS, Bus
 from host.config import SETTINGS, Settings, load_settings
 from host.data.db import close_db, init_db, tortoise_config
-from host.data.migrate import apply_migrations
-from host.http.edge import api_entry, context_middleware
-from host.http.health import healthz, metrics
-from host.http.metrics import METRICS, Metrics
+from host.data.migrate import TABLE_APPS, apply_migrations
+from host.gateway import gateway_routing_stage
+from host.gateway import plugin as gateway_plugin
+from host.http import health
+from host.http.edge import edge
 from host.loader import REGISTRY, PluginRegistry, discover, load_order
-from host.pipeline import PIPELINE, Pipeline, RouteDef, build_router
-from host.plugin import HEALTH, Plugin
+from host.metrics import METRICS, Metrics
+from host.pipeline import PIPELINE, Pipeline, RouteDef, StageFactory, build_router
+from host.pipeline.stages import (
+    body_stage,
+    context_stage,
+    handler_endpoint,
+    identity_stage,
+    roles_stage,
+    transaction_stage,
+    validation_stage,
+)
+from host.plugin import HEALTH, Plugin, PluginContext
 
-__all__ = ("HOST_APPS", "create_app", "database_config", "find_plugins", "with_host_apps")
+__all__ = (
+    "BUILTINS",
+    "HOST_APPS",
+    "STAGES",
+    "create_app",
+    "database_config",
+    "find_plugins",
+    "with_host_apps",
+)
 
 log = logging.getLogger("plughost")
+
+BUILTINS: tuple[Plugin, ...] = (
+    accounts.plugin,
+    health.plugin,
+    openapi.plugin,
+    batch.plugin,
+    jobs.plugin,
+    gateway_plugin,
+    graphql.plugin,
+)
+"""The host's own parts, on the same contract as third-party plugins, mounted first."""
+
+STAGES: tuple[StageFactory, ...] = (
+    context_stage,
+    gateway_routing_stage,
+    identity_stage,
+    roles_stage,
+    body_stage,
+    validation_stage,
+    transaction_stage,
+)
+"""The one pass every call takes, in order (see host/pipeline/stages.py); the handler ends it."""
+
+HOST_APPS: tuple[Plugin, ...] = tuple(p for p in BUILTINS if p.models is not None)
+"""The built-in parts that own tables, migrated first, each with its own migration history."""
 
 
 def find_plugins(settings: Settings) -> PluginRegistry:
@@ -38,28 +86,12 @@ def find_plugins(settings: Settings) -> PluginRegistry:
     return PluginRegistry(load_order(discover(settings.plugin_dirs)))
 
 
-HOST_DIR = Path(__file__).resolve().parent
-
-HOST_APPS: tuple[Plugin, ...] = (
-    Plugin(name="host", version="1", models="host.auth.models", package_dir=HOST_DIR / "auth"),
-    Plugin(name="host_jobs", version="1", models="host.jobs.models", package_dir=HOST_DIR / "jobs"),
-    Plugin(
-        name="host_batch", version="1", models="host.batch.models", package_dir=HOST_DIR / "batch"
-    ),
-    Plugin(
-        name="host_admin", version="1", models="admin.models", package_dir=HOST_DIR.parent / "admin"
-    ),
-)
-"""The host's own Tortoise apps (users; components add theirs, e.g. jobs), migrated first and like
-plugins: each has its models module and its own migrations folder."""
-
-
-def with_host_apps(plugins: list[Plugin]) -> list[Plugin]:
+def with_host_apps(plugins: Sequence[Plugin]) -> list[Plugin]:
     """Everything that owns tables, in migration order: the host's apps, then plugins."""
     return [*HOST_APPS, *plugins]
 
 
-def database_config(settings: Settings, plugins: list[Plugin]) -> dict[str, object]:
+def database_config(settings: Settings, plugins: Sequence[Plugin]) -> dict[str, object]:
     apps = [(p.name, [p.models_module]) for p in with_host_apps(plugins) if p.models_module]
     return tortoise_config(settings.database_url, apps)
 
@@ -67,49 +99,39 @@ def database_config(settings: Settings, plugins: list[Plugin]) -> dict[str, obje
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # bodies are read by the pipeline's body stage with each route's own limit; aiohttp's own
+    # limit (for request.read()) only needs to admit the largest of them
     largest = max(settings.max_body_bytes, settings.batch_max_bytes)
-    app = web.Application(middlewares=[context_middleware], client_max_size=largest)
+    app = web.Application(client_max_size=largest)
     app[SETTINGS] = settings
     app[REGISTRY] = find_plugins(settings)
     app[BUS] = Bus()
     app[AUTH] = Authenticator(settings.resolved_secret_key(), settings.token_ttl_seconds)
     app[METRICS] = Metrics()
-    app[PIPELINE] = Pipeline(default_max_body=settings.max_body_bytes)
+    app[PIPELINE] = Pipeline(STAGES, handler_endpoint)
     app[HEALTH] = {}
-    app[PIPELINE].host_routes.extend(_versioned(host_rest.defs, "v1", "host"))
+    app[TABLE_APPS] = HOST_APPS
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_plugins)
-
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
-    # components add their endpoints, stages and start-up work here, in this order
-    from host import openapi
-
-    openapi.install(app)
-    from host import jobs
-
-    jobs.install(app)
-    from host import batch
-
-    batch.install(app)
-    from host import gateway
-
-    gateway.install(app)
-    from host import graphql as graphql_endpoint
-
-    graphql_endpoint.install(app)
-    import admin
-
-    admin.install(app)
-    app.router.add_route("*", "/api/{tail:.*}", api_entry)
+    for part in (*BUILTINS, *app[REGISTRY].loaded):
+        if part.install is not None:
+            part.install(app)  # their start-up work runs after _plugins, in this order
+    # everything else (the admin UI mounts its own sub-app at /admin) is one pass of the pipeline
+    app.router.add_route("*", "/{tail:.*}", edge)
     return app
 
 
-def _versioned(defs: list[RouteDef], version: str, owner: str) -> list[RouteDef]:
-    from dataclasses import replace
-
-    return [replace(d, version=version, plugin=owner) for d in defs]
+def _mounted(plugin: Plugin, settings: Settings) -> list[RouteDef]:
+    """A plugin's routes as mounted: owner, API version, and limits named by a setting resolved."""
+    out = []
+    for version, table in plugin.rest.items():
+        for route in table.defs:
+            limit = route.max_body
+            if isinstance(limit, str):
+                limit = int(getattr(settings, limit))
+            out.append(replace(route, version=version, plugin=plugin.name, max_body=limit))
+    return out
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -129,26 +151,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _plugins(app: web.Application) -> AsyncIterator[None]:
-    """Run plugin set-up hooks, then mount what the surviving plugins bring."""
-    registry, bus, pipeline = app[REGISTRY], app[BUS], app[PIPELINE]
+    """Run plugin set-up hooks, mount what the surviving plugins bring, then freeze the pipeline."""
+    settings, registry, bus, pipeline = app[SETTINGS], app[REGISTRY], app[BUS], app[PIPELINE]
     for plugin in registry.loaded:
         if plugin.setup is None:
             continue
         try:
-            result = plugin.setup(app)
+            result = plugin.setup(PluginContext(name=plugin.name, settings=settings, bus=bus))
             if result is not None:
                 await result
         except Exception as exc:
             log.exception("plugin set-up failed", extra={"plugin": plugin.name})
             registry.skip_with_dependents(plugin.name, f"set-up failed: {exc!r}")
 
-    routes = list(pipeline.host_routes)
+    routes = [r for part in BUILTINS for r in _mounted(part, settings)]
     for plugin in registry.loaded:
-        mine = [
-            d
-            for version, table in plugin.rest.items()
-            for d in _versioned(table.defs, version, plugin.name)
-        ]
+        mine = _mounted(plugin, settings)
         _, errors = build_router(routes + mine)
         if errors:
             registry.skip_with_dependents(plugin.name, "bad routes: " + "; ".join(errors))
@@ -157,9 +175,10 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
     for plugin in registry.loaded:
         for pattern, handler in plugin.handlers():
             bus.subscribe(pattern, handler, owner=plugin.name)
-    errors = pipeline.mount([r for r in routes if r.plugin in _owners(registry)])
-    for error in errors:
+    owners = {p.name for p in BUILTINS} | {p.name for p in registry.loaded}
+    for error in pipeline.mount([r for r in routes if r.plugin in owners]):
         log.error("route not mounted", extra={"error": error})
+    pipeline.build(app)
     log.info(
         "plugins mounted",
         extra={
@@ -169,7 +188,3 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await bus.close()
-
-
-def _owners(registry: PluginRegistry) -> set[str]:
-    return {"host", *(p.name for p in registry.loaded)}

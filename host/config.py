@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", pattern="^(json|text)$")
 
     max_body_bytes: int = Field(default=1 << 20, gt=0)
+    anonymous_max_body_bytes: int = Field(default=64 << 10, gt=0)
+    """The most a call without credentials may send, whatever its route allows (log-in bodies are
+    tiny): nobody unauthenticated makes the server buffer megabytes."""
     token_ttl_seconds: int = Field(default=3600, gt=0)
     trust_forwarded: bool = False
 

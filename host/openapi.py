@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE, ApiRequest, RouteDef, Routes
+from host.plugin import Plugin
 
-__all__ = ("build_document", "install")
+__all__ = ("build_document", "plugin")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\*?\}")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -67,7 +69,7 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
-def build_document(routes: list[RouteDef], plugins: list[dict[str, str]]) -> dict[str, Any]:
+def build_document(routes: Sequence[RouteDef], plugins: list[dict[str, str]]) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for route in sorted(routes, key=lambda r: (r.full_path, r.method)):
@@ -103,7 +105,9 @@ async def openapi_document(request: ApiRequest) -> web.Response:
     return web.json_response(build_document(pipeline.routes, plugins))
 
 
-def install(app: web.Application) -> None:
-    from dataclasses import replace
-
-    app[PIPELINE].host_routes.extend(replace(d, plugin="host") for d in routes.defs)
+plugin = Plugin(
+    name="host_openapi",
+    version="1",
+    rest={"": routes},
+    description="The OpenAPI document of every mounted endpoint",
+)

@@ -219,7 +219,12 @@ async def test_streaming_bodies_and_no_escape_from_the_upstream(
     assert resp.status == 200
     assert len(await resp.read()) == 64 * 16384
     payload = b"y" * 300_000
+    # a caller without credentials gets the small anonymous body limit, even on a public route
     resp = await gw.client.put("/apps/partner/files/a/b.txt", data=payload)
+    assert resp.status == 413
+    resp = await gw.client.put(
+        "/apps/partner/files/a/b.txt", data=payload, headers=gw.token("partner:read")
+    )
     assert (await resp.json()) == {"path": "/partner/files/a/b.txt", "received": 300_000}
     # encoded slashes and host-looking segments stay inside the upstream's path
     resp = await gw.client.get("/apps/partner/files/%252F%252Fevil.example/x")

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from host.app import HOST_APPS
+
 REPO = Path(__file__).resolve().parent.parent
 PLUGHOST = str(REPO / ".venv" / "bin" / "plughost")
 DIALECT_URLS = ("sqlite", "postgres")
@@ -27,10 +29,10 @@ DEMO_PLUGINS = ("clients", "loans", "savings")
 
 
 def _migration_dirs() -> dict[str, Path]:
-    """Every table-owning app shipped in the repo (host apps, then plugins) → its migrations dir."""
-    from host.app import HOST_APPS
-
+    """Every table-owning app shipped in the repo (host apps, the admin UI plugin, then the demo
+    plugins) → its migrations dir."""
     dirs = {app.name: app.migrations_dir for app in HOST_APPS if app.migrations_dir is not None}
+    dirs["host_admin"] = REPO / "admin" / "migrations"
     for folder in sorted((REPO / "plugins").iterdir()):
         if (folder / "models.py").is_file():
             dirs[folder.name] = folder / "migrations"

@@ -30,7 +30,7 @@ log = logging.getLogger("plughost.jobs")
 async def run_child(settings: Settings, threads: int) -> int:
     """One worker process: start the app (no socket), consume until SIGTERM/SIGINT."""
     from host.app import create_app
-    from host.jobs import WORKER_MODE
+    from host.jobs.service import WORKER_MODE
 
     app = create_app(settings)
     app[WORKER_MODE] = threads

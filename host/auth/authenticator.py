@@ -27,6 +27,7 @@ __all__ = (
     "AUTH",
     "Authenticator",
     "Identity",
+    "check_roles",
     "hash_password",
     "require_roles",
     "verify_password",
@@ -71,8 +72,8 @@ def unauthenticated(detail: str = "Authentication required") -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
-def require_roles(identity: Identity | None, roles: Iterable[str], *, public: bool = False) -> None:
-    """The one role check: 401 without identity, 403 without a permitted role."""
+def check_roles(identity: Identity | None, roles: Iterable[str], *, public: bool = False) -> None:
+    """The pipeline's role check: 401 without identity, 403 without a permitted role."""
     if public:
         return
     if identity is None:
@@ -80,6 +81,37 @@ def require_roles(identity: Identity | None, roles: Iterable[str], *, public: bo
     roles = tuple(roles)
     if not identity.has_any_role(roles):
         raise Problem(403, f"Requires one of the roles: {', '.join(sorted(roles))}")
+
+
+_MISSING = object()
+
+
+def require_roles(who: Any, *roles: str) -> Identity:
+    """The one role check for plugin code, REST and GraphQL alike; returns the caller's identity.
+
+    `who` is the handler's `request`, a resolver's `info`, or an `Identity` (or None). Roles are
+    names, any one of which suffices (admin holds them all): `require_roles(request, "a", "b")`.
+    """
+    bad = [r for r in roles if not isinstance(r, str)]
+    if bad:
+        raise TypeError(
+            f"require_roles(who, *roles) takes role names as separate strings, got {bad[0]!r}"
+        )
+    identity = _identity_of(who)
+    check_roles(identity, roles)
+    assert identity is not None  # check_roles raised otherwise
+    return identity
+
+
+def _identity_of(who: Any) -> Identity | None:
+    if who is None or isinstance(who, Identity):
+        return who
+    found = getattr(who, "identity", _MISSING)
+    if found is _MISSING:  # a GraphQL resolver's info: the identity is on its context
+        found = getattr(getattr(who, "context", None), "identity", _MISSING)
+    if found is _MISSING or not (found is None or isinstance(found, Identity)):
+        raise TypeError(f"require_roles: cannot find the caller's identity on {who!r}")
+    return found
 
 
 class Authenticator:

@@ -20,33 +20,17 @@ from host.batch.items import parse_batch, validate_headers
 from host.batch.plan import Plan, build_plan
 from host.batch.runner import BatchRun, ItemResult, Outcome, run_batch
 from host.config import SETTINGS
-from host.pipeline import PIPELINE, ApiRequest, RouteDef
+from host.pipeline import PIPELINE, ApiRequest, Routes
 from host.problems import Problem
 
-__all__ = ("install",)
+__all__ = ("routes",)
 
 NDJSON = "application/x-ndjson"
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
 
-def install(app: web.Application) -> None:
-    """Add the batch endpoint to the host routes (mounted with the plugins' at start-up)."""
-    limit = app[SETTINGS].batch_max_bytes
-    for version in ("v1", "v2"):
-        app[PIPELINE].host_routes.append(
-            RouteDef(
-                method="POST",
-                path="/batches",
-                handler=handle_batch,
-                max_body=limit,
-                summary="Run a JSON array of requests (Mifos/Fineract batch API)",
-                tags=("batch",),
-                plugin="host",
-                version=version,
-                transaction=False,  # items are units of work of their own (or one enclosing one)
-            )
-        )
+routes = Routes()
 
 
 def flag(query: Mapping[str, str], name: str) -> bool:
@@ -58,7 +42,14 @@ def flag(query: Mapping[str, str], name: str) -> bool:
     raise Problem(400, f"Query parameter {name} must be true or false, not {value!r}")
 
 
-async def handle_batch(request: ApiRequest) -> web.StreamResponse:
+@routes.post(
+    "/batches",
+    max_body="batch_max_bytes",
+    transaction=False,  # items are units of work of their own (or one enclosing one)
+    summary="Run a JSON array of requests (Mifos/Fineract batch API)",
+    tags=("batch",),
+)
+async def handle_batch(request: ApiRequest[None]) -> web.StreamResponse:
     """Run a JSON array of requests; see docs/batch.md."""
     if request.origin == "batch":
         raise Problem(400, "A batch cannot run inside a batch", slug="invalid-batch")

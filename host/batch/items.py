@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.pipeline import decode_json
+from host.pipeline.call import ITEM_IDENTITY_HEADERS, ITEM_IGNORED_HEADERS
 from host.problems import Problem
 
 __all__ = (
@@ -37,29 +38,9 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 MAX_URL = 4096
 
-IDENTITY_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-app-name", "x-tenant"}
-)
+IDENTITY_HEADERS = ITEM_IDENTITY_HEADERS
 """An item may repeat the batch's own value (ignored) but never send another one (400)."""
-
-IGNORED_HEADERS = frozenset(
-    {
-        "content-type",  # the item body is JSON whatever it says (Fineract sends text/html)
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "host",
-        "expect",
-        "te",
-        "upgrade",
-        "x-request-id",
-        "traceparent",
-        "tracestate",
-        "x-mifos-platform-tenantid",  # Fineract's tenant header: the batch's X-Tenant applies
-        "fineract-platform-tenantid",
-    }
-)
+IGNORED_HEADERS = ITEM_IGNORED_HEADERS
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,16 +18,16 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
+from multidict import CIMultiDictProxy, MultiDict
 
 from host.auth import Identity
 from host.batch import idempotency
 from host.batch.items import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
-from host.context import RequestContext, reset_context, use_context
+from host.context import RequestContext
 from host.data.db import unit_of_work
-from host.pipeline import ApiRequest, Pipeline
+from host.pipeline import Call, Pipeline, subrequest
 from host.pipeline.pipeline import response_json_bytes
 from host.problems import PROBLEM_JSON, Problem, problem_body
 
@@ -35,27 +35,6 @@ __all__ = ("BatchRun", "ItemResult", "Outcome", "run_batch")
 
 log = logging.getLogger("plughost.batch")
 
-# batch headers that describe the batch call itself, not its items
-_NOT_INHERITED = frozenset(
-    {
-        "content-type",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "host",
-        "accept",
-        "accept-encoding",
-        "expect",
-        "te",
-        "upgrade",
-        "idempotency-key",
-        "prefer",
-        "x-request-id",
-        "traceparent",
-        "tracestate",
-    }
-)
 # sub-response headers that only make sense on a wire
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "date"})
 SERVED_FROM_CACHE = "x-served-from-cache"  # Fineract's name for an idempotent replay
@@ -131,12 +110,6 @@ class BatchRun:
     enclosing: bool = False
     idempotency_ttl: int = 86400
     on_result: OnResult | None = None
-    _base: CIMultiDict[str] = field(default_factory=CIMultiDict)
-
-    def __post_init__(self) -> None:
-        self._base = CIMultiDict(
-            (k, v) for k, v in self.headers.items() if k.lower() not in _NOT_INHERITED
-        )
 
 
 async def run_batch(plan: Plan, run: BatchRun) -> Outcome:
@@ -289,20 +262,16 @@ class _Runner:
             return await self.call(item, request)
         return await self.call_once(item, request, key)
 
-    async def call(self, item: BatchItem, request: ApiRequest) -> ItemResult:
-        token = use_context(request.context)
-        try:
-            response = await self.run.pipeline.handle(request)
-        finally:
-            reset_context(token)
-        return _result(item, response)
+    async def call(self, item: BatchItem, request: Call) -> ItemResult:
+        return _result(item, await self.run.pipeline.run(request))
 
-    async def call_once(self, item: BatchItem, request: ApiRequest, key: str) -> ItemResult:
+    async def call_once(self, item: BatchItem, request: Call, key: str) -> ItemResult:
         """Fineract's per-item Idempotency-Key: a stored answer is replayed, marked as cached."""
         identity = self.run.identity
-        scope = idempotency.scope_of("item", request.tenant, identity.subject if identity else None)
+        tenant = request.context.tenant if request.context is not None else self.run.context.tenant
+        scope = idempotency.scope_of("item", tenant, identity.subject if identity else None)
         query = "&".join(f"{k}={v}" for k, v in request.query.items())
-        print_ = idempotency.fingerprint(request.method, request.path, query, request.body)
+        print_ = idempotency.fingerprint(request.method, request.path, query, request.body or b"")
         try:
             stored = await idempotency.claim(scope, key, print_, self.run.idempotency_ttl)
         except Problem as exc:
@@ -343,7 +312,7 @@ class _Runner:
 
         return find
 
-    def build(self, item: BatchItem) -> ApiRequest:
+    def build(self, item: BatchItem) -> Call:
         run = self.run
         # resolution also turns `$$` into `$`, so it runs on every item (cheap without a `$`)
         find = self.lookup(item)
@@ -354,7 +323,7 @@ class _Runner:
         query = MultiDict(
             (k, str(resolve_text(v, find))) for k, v in parse_qsl(raw_query, keep_blank_values=True)
         )
-        headers = run._base.copy()
+        headers: list[tuple[str, str]] = []
         body = b""
         for name, value in item.headers:
             lowered = name.lower()
@@ -363,20 +332,21 @@ class _Runner:
             value = str(resolve_text(value, find))
             if any(c in value for c in "\r\n\0"):
                 raise Problem(422, f"Header {name} would contain a line break after its references")
-            headers[name] = value
+            headers.append((name, value))
         if item.has_body:
             body = json.dumps(resolve_json(item.body, find)).encode()
-            headers["Content-Type"] = "application/json"
-        return ApiRequest.build(
+        return subrequest(
+            run.app,
             method=item.method,
             # through a micro-app, relativeUrl is the app's own path and the gateway maps it
             path=("/" if run.app_name else f"/api/{run.version}/") + "/".join(segments),
-            query=query,
+            query=query.items(),
+            inherited=run.headers,
             headers=headers,
             body=body,
+            json_body=item.has_body,
             context=run.context.child(),
             identity=run.identity,
-            app=run.app,
             app_name=run.app_name,
             origin="batch",
         )

@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
+
+from host.problems import Problem
 
 __all__ = (
     "CONNECTION",
     "close_db",
     "defer_until_commit",
+    "get_or_404",
     "init_db",
     "tortoise_config",
     "unit_of_work",
 )
 
+M = TypeVar("M", bound=Model)
 log = logging.getLogger("plughost.db")
 CONNECTION = "default"
 
@@ -109,3 +115,27 @@ def defer_until_commit(work: AfterCommit) -> bool:
 
 def in_unit_of_work() -> bool:
     return _after_commit.get() is not None
+
+
+async def get_or_404(model: type[M], /, *related: str, **filters: Any) -> M:
+    """The one row matching `filters` (with `related` fetched), or a 404 problem naming it.
+
+    `await get_or_404(Client, "office", id=7)` → "Client with identifier 7 does not exist"."""
+    row = await model.get_or_none(**filters)
+    if row is None:
+        what = ", ".join(f"{k}={v}" for k, v in filters.items())
+        if list(filters) == ["id"]:
+            what = f"identifier {filters['id']}"
+        raise Problem(404, f"{_label(model)} with {what} does not exist")
+    if related:
+        await row.fetch_related(*related)
+    return row
+
+
+def _label(model: type[Model]) -> str:
+    """`SavingsAccount` -> "Savings account" (or the model's Meta.label when it has one)."""
+    label = getattr(model._meta, "label", None)
+    if isinstance(label, str) and label:
+        return label
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", model.__name__)
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else model.__name__

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aerich.migrate import Migrate
 from aerich.models import MAX_VERSION_LENGTH
@@ -42,7 +43,9 @@ from host.data.migrate import (
     migration_files,
     migration_text,
 )
-from host.plugin import Plugin
+
+if TYPE_CHECKING:  # the contract type only; plugins are above the data layer
+    from host.plugin import Plugin
 
 __all__ = ("DEFAULT_PG", "MadeMigration", "make_migrations", "pg_server_url", "requirement_chain")
 

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aerich.migrate import MIGRATE_TEMPLATE
 from aerich.models import Aerich
@@ -40,21 +40,26 @@ from aerich.utils import (
     get_models_describe,
     import_py_file,
 )
-from tortoise import BaseDBAsyncClient, Tortoise
+from aiohttp import web
+from tortoise import BaseDBAsyncClient, Tortoise, connections
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from host.data.db import CONNECTION
-from host.plugin import Plugin
+
+if TYPE_CHECKING:  # the contract type only; plugins are above the data layer
+    from host.plugin import Plugin
 
 __all__ = (
     "DIALECTS",
+    "TABLE_APPS",
     "MigrationError",
     "MigrationFile",
     "apply_migrations",
     "create_tables_sql",
     "dialect_of",
     "migration_files",
+    "migration_status",
     "migration_text",
 )
 
@@ -324,3 +329,26 @@ async def apply_file(client: BaseDBAsyncClient, dialect: str, app: str, path: Pa
         raise MigrationError(
             f"plugin {app!r}: migration {path} failed: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+async def migration_status(apps: Iterable[Plugin]) -> dict[str, dict[str, list[str]]]:
+    """Applied and pending migration files per table-owning app, in the order given.
+
+    Read-only: the files in each app's folder for this database's dialect, against aerich's
+    bookkeeping table, as `plughost migrate` compares them."""
+    dialect = dialect_of(connections.get(CONNECTION))
+    out: dict[str, dict[str, list[str]]] = {}
+    for plugin in apps:
+        if not plugin.models_module:
+            continue
+        files = [f.name for f in migration_files(dialect_dir(plugin, dialect))]
+        done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+        out[plugin.name] = {
+            "applied": [f for f in files if f in done],
+            "pending": [f for f in files if f not in done],
+        }
+    return out
+
+
+TABLE_APPS = web.AppKey("table_apps", tuple)
+"""The host's own table-owning parts, in migration order (set by `create_app`; plugins follow)."""

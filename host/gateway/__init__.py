@@ -1,12 +1,13 @@
 """The gateway: per-app routes.d files mapping external paths to internal or upstream locations.
 
-`install(app)` wires it in (called from `create_app`):
-- a pipeline stage (first) that selects the app, matches, checks roles and dispatches;
-- HTTP entry points beyond `/api/`: `/apps/{app}/...`, and any path carrying `X-App-Name`;
+A built-in plugin:
+- its routing stage (`gateway_routing_stage`, listed in `create_app`'s pipeline) selects the app
+  (`X-App-Name` on any path, or `/apps/{app}/...`), matches its table and resolves the call to an
+  internal route or an upstream;
 - admin endpoints under `/api/v1/admin/routes/...` (role admin);
-- the `routes` section of `/healthz`;
-- start-up work: the pooled upstream client, the first load, the watcher (and SIGHUP under
-  `plughost serve`, see `enable_sighup`).
+- through its `install` hook: the `routes` section of `/healthz` and the start-up work (the pooled
+  upstream client, the first load, the watcher, and SIGHUP under `plughost serve`, see
+  `enable_sighup`).
 See docs/routes.md for the file format.
 """
 
@@ -16,8 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -25,51 +25,41 @@ from aiohttp import web
 from host.config import SETTINGS
 from host.gateway.admin import routes as admin_routes
 from host.gateway.proxy import new_session
-from host.gateway.stage import APP_HEADER, gateway_stage
+from host.gateway.stage import gateway_routing_stage
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.store import RouteStore
 from host.gateway.watcher import watch_routes
-from host.http.edge import api_entry
-from host.pipeline import PIPELINE
-from host.plugin import HEALTH
+from host.plugin import HEALTH, Plugin
 
-__all__ = ("GATEWAY", "Gateway", "enable_sighup", "install")
+__all__ = ("GATEWAY", "Gateway", "enable_sighup", "gateway_routing_stage", "plugin")
 
 log = logging.getLogger("plughost.gateway")
 
 
-def install(app: web.Application) -> None:
+def _install(app: web.Application) -> None:
     settings = app[SETTINGS]
     gateway = Gateway(store=RouteStore(settings.routes_dir), direct_api=settings.gateway_direct_api)
     app[GATEWAY] = gateway
-    pipeline = app[PIPELINE]
-    pipeline.add_stage(gateway_stage, first=True)
-    pipeline.host_routes.extend(replace(d, version="v1", plugin="host") for d in admin_routes.defs)
 
     async def health() -> dict[str, Any]:
         return gateway.store.health()
 
     app[HEALTH]["routes"] = health
-    # /api/... already reaches the pipeline; these make app paths outside /api/ reach it too
-    app.router.add_route("*", "/apps/{app}", api_entry)
-    app.router.add_route("*", "/apps/{app}/{tail:.*}", api_entry)
-    app.middlewares.append(_app_header_entry)
     app.cleanup_ctx.append(_lifecycle)
+
+
+plugin = Plugin(
+    name="host_gateway",
+    version="1",
+    rest={"v1": admin_routes},
+    install=_install,
+    description="Micro-app gateway: routes.d/<app>.json, reloaded live",
+)
 
 
 def enable_sighup(app: web.Application) -> None:
     """Reload every route file on SIGHUP (for `plughost serve`; the process owns its signals)."""
     app[GATEWAY].handle_sighup = True
-
-
-@web.middleware
-async def _app_header_entry(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """A call with X-App-Name on any path (not just /api/...) is a gateway call."""
-    if APP_HEADER in request.headers and not request.path.startswith(("/api/", "/apps/")):
-        return await api_entry(request)
-    return await handler(request)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from host.gateway.store import RouteStore
 from host.gateway.tokens import TokenCache
+from host.pipeline import RouteDef
 
 __all__ = ("GATEWAY", "Gateway")
 
@@ -26,6 +27,8 @@ class Gateway:
     """Reload on SIGHUP: only `plughost serve` turns this on (tests and embedders own signals)."""
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Serialises the admin file API's check-then-write."""
+    upstream_routes: dict[tuple[str, str, int, str], RouteDef] = field(default_factory=dict)
+    """Pipeline routes of upstream mappings, by (app, table digest, entry, method)."""
 
 
 GATEWAY = web.AppKey("gateway", Gateway)

@@ -1,5 +1,5 @@
 """GraphQL: one schema merged from the plugins' SDL fragments, served at /graphql."""
 
-from host.graphql.endpoint import GRAPHQL, GraphQLContext, GraphQLState, install, require_roles
+from host.graphql.endpoint import GRAPHQL, GraphQLContext, GraphQLState, plugin
 
-__all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "install", "require_roles")
+__all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "plugin")

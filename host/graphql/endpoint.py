@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
@@ -38,21 +37,18 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
-from host.auth import AUTH, Identity, unauthenticated
-from host.auth import require_roles as _require_roles
+from host.auth import Identity, unauthenticated
 from host.bus import BUS
 from host.config import SETTINGS
-from host.context import current_context
 from host.data.db import unit_of_work
 from host.graphql.loaders import BatchFn, DataLoader
 from host.graphql.schema import Fragment, MergeFailure, build_merged_schema, depth_rule
-from host.http.edge import read_body
 from host.loader import REGISTRY, PluginRegistry
-from host.pipeline import decode_json, to_problem
-from host.plugin import HEALTH
+from host.pipeline import ApiRequest, Routes, decode_json, to_problem
+from host.plugin import HEALTH, Plugin
 from host.problems import Problem
 
-__all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "install", "require_roles")
+__all__ = ("GRAPHQL", "GraphQLContext", "GraphQLState", "plugin")
 
 log = logging.getLogger("plughost.graphql")
 PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
@@ -100,13 +96,6 @@ class GraphQLContext:
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Publish on the bus; inside a mutation it is delivered after that field commits."""
         await self.app[BUS].publish(topic, payload)
-
-
-def require_roles(info: GraphQLResolveInfo, *roles: str) -> Identity:
-    """In a resolver: the caller's identity, or a FORBIDDEN error when it holds none of `roles`."""
-    context: GraphQLContext = info.context
-    _require_roles(context.identity, roles)
-    return context.identity
 
 
 # errors ---------------------------------------------------------------------------------------
@@ -258,27 +247,29 @@ def field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     return value
 
 
-# HTTP -----------------------------------------------------------------------------------------
-async def _context(request: web.Request) -> GraphQLContext:
-    identity = await request.app[AUTH].identify(request.headers)
+# HTTP: two ordinary pipeline routes ------------------------------------------------------------
+routes = Routes()
+
+
+def _context(request: ApiRequest[None]) -> GraphQLContext:
+    identity = request.identity
     if identity is None:
         raise unauthenticated()
-    ctx = current_context()
-    assert ctx is not None  # set by context_middleware
     return GraphQLContext(
         app=request.app,
         identity=identity,
-        tenant=ctx.tenant,
-        request_id=ctx.request_id,
-        request=request,
+        tenant=request.tenant,
+        request_id=request.request_id,
+        request=request.raw,
     )
 
 
-def _wants_page(request: web.Request) -> bool:
+def _wants_page(request: ApiRequest[None]) -> bool:
     return "text/html" in request.headers.get("Accept", "") and "query" not in request.query
 
 
-async def graphql_get(request: web.Request) -> web.StreamResponse:
+@routes.get("/graphql", public=True, transaction=False, tags=("graphql",))
+async def graphql_get(request: ApiRequest[None]) -> web.StreamResponse:
     """A query in the URL; a browser without one gets the query page (public, holds no data)."""
     if _wants_page(request):
         return web.Response(
@@ -287,18 +278,13 @@ async def graphql_get(request: web.Request) -> web.StreamResponse:
             charset="utf-8",
             headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"},
         )
-    context = await _context(request)
+    context = _context(request)
     query = request.query.get("query", "")
     if not query.strip():
         raise Problem(400, "The query parameter `query` is required", slug="graphql-request")
     variables: Any = None
     if request.query.get("variables"):
-        try:
-            variables = json.loads(request.query["variables"])
-        except json.JSONDecodeError as exc:
-            raise Problem(
-                400, f"`variables` is not valid JSON: {exc.msg}", slug="malformed-json"
-            ) from None
+        variables = decode_json(request.query["variables"].encode(), what="`variables`")
     return await run_query(
         request.app,
         query=query,
@@ -309,13 +295,14 @@ async def graphql_get(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def graphql_post(request: web.Request) -> web.StreamResponse:
-    context = await _context(request)
+@routes.post("/graphql", transaction=False, tags=("graphql",))
+async def graphql_post(request: ApiRequest[None]) -> web.StreamResponse:
+    """Run a query or mutation: `{query, variables, operationName}` (GraphQL over HTTP)."""
+    context = _context(request)
     content_type = request.content_type
-    if request.body_exists and content_type not in ("application/json", "application/octet-stream"):
+    if request.body and content_type not in ("", "application/json", "application/octet-stream"):
         raise Problem(415, f"Content-Type {content_type!r} is not supported; send application/json")
-    body = await read_body(request, request.app[SETTINGS].max_body_bytes)
-    payload = decode_json(body)
+    payload = decode_json(request.body)
     if not isinstance(payload, dict):
         raise Problem(400, "The body must be a JSON object {query, variables, operationName}")
     query = payload.get("query")
@@ -351,7 +338,7 @@ async def _schema_at_startup(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def install(app: web.Application) -> None:
+def _install(app: web.Application) -> None:
     settings = app[SETTINGS]
     state = GraphQLState(
         rules=(*specified_rules, depth_rule(settings.graphql_max_depth)),
@@ -362,8 +349,6 @@ def install(app: web.Application) -> None:
     merge_plugins(app[REGISTRY], state)
     app[GRAPHIQL_PAGE] = PAGE.read_bytes()
     app.cleanup_ctx.append(_schema_at_startup)
-    app.router.add_get("/graphql", graphql_get, allow_head=False)
-    app.router.add_post("/graphql", graphql_post)
 
     async def health() -> dict[str, Any]:
         schema = state.schema
@@ -374,3 +359,12 @@ def install(app: web.Application) -> None:
         }
 
     app[HEALTH]["graphql"] = health
+
+
+plugin = Plugin(
+    name="host_graphql",
+    version="1",
+    rest={"": routes},
+    install=_install,
+    description="GraphQL at /graphql: one schema merged from the plugins' SDL fragments",
+)

@@ -9,11 +9,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import connections
 
 from host.data.db import CONNECTION
-from host.http.metrics import METRICS
 from host.loader import REGISTRY
-from host.plugin import HEALTH
+from host.metrics import METRICS
+from host.pipeline import ApiRequest, Routes
+from host.plugin import HEALTH, Plugin
 
-__all__ = ("healthz", "metrics")
+__all__ = ("healthz", "metrics", "plugin")
+
+routes = Routes()
 
 
 async def database_status() -> dict[str, Any]:
@@ -25,7 +28,9 @@ async def database_status() -> dict[str, Any]:
     return {"status": "ok", "dialect": conn.capabilities.dialect}
 
 
-async def healthz(request: web.Request) -> web.Response:
+@routes.get("/healthz", public=True, transaction=False, tags=("meta",))
+async def healthz(request: ApiRequest[None]) -> web.Response:
+    """Liveness and a summary of every part: database, plugins, routes, jobs, GraphQL."""
     registry = request.app[REGISTRY]
     body: dict[str, Any] = {
         "status": "ok",
@@ -45,9 +50,19 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503 if degraded else 200)
 
 
-async def metrics(request: web.Request) -> web.Response:
+@routes.get("/metrics", public=True, transaction=False, tags=("meta",))
+async def metrics(request: ApiRequest[None]) -> web.Response:
+    """Prometheus metrics (text exposition format)."""
     m = request.app[METRICS]
     registry = request.app[REGISTRY]
     m.plugins.labels("loaded").set(len(registry.loaded))
     m.plugins.labels("skipped").set(len(registry.skipped))
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+plugin = Plugin(
+    name="host_ops",
+    version="1",
+    rest={"": routes},
+    description="Operations endpoints: /healthz and /metrics",
+)

@@ -1,45 +1,37 @@
 """Jobs: async batches and plugin workflows run by Dramatiq workers, with the truth in the database.
 
-`install(app)` adds the jobs REST endpoints, the async batch hook (`host.keys.ASYNC_BATCH`), and
-the start-up work: the broker, and (embedded mode, or `plughost worker`) the in-process worker and
-reaper. See docs/jobs.md.
+A built-in plugin: the jobs REST endpoints, and (through its `install` hook) the async batch hook
+(`host.batch.hooks.ASYNC_BATCH`) and the start-up work: the broker, and (embedded mode, or
+`plughost worker`) the in-process worker and reaper. See docs/jobs.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
 from host.batch.hooks import ASYNC_BATCH
 from host.config import SETTINGS
-from host.jobs.service import JobService
-from host.pipeline import PIPELINE, ApiRequest
-from host.plugin import HEALTH
+from host.jobs.alerts import WEBHOOKS
+from host.jobs.api import routes, submit_async_batch
+from host.jobs.models import Job
+from host.jobs.service import JOBS, WORKER_MODE, JobService
+from host.jobs.workflows import sync_schedules
+from host.plugin import HEALTH, Plugin
 
-__all__ = ("JOBS", "WORKER_MODE", "JobService", "install", "submit_batch")
-
-JOBS = web.AppKey("jobs", JobService)
-WORKER_MODE = web.AppKey("jobs_worker_mode", int)
-"""Set by `plughost worker` to the thread count: consume from the broker even with a broker URL."""
+__all__ = ("JOBS", "WORKER_MODE", "JobService", "plugin")
 
 
-def install(app: web.Application) -> None:
-    from host.jobs.alerts import WEBHOOKS
-    from host.jobs.api import routes, submit_async_batch
-
+def _install(app: web.Application) -> None:
     settings = app[SETTINGS]
     app[JOBS] = JobService(app, settings)
     app[WEBHOOKS] = set()
     app[ASYNC_BATCH] = submit_async_batch
-    app[PIPELINE].host_routes.extend(replace(d, version="v1", plugin="host") for d in routes.defs)
-    app[PIPELINE].add_stage(_job_credentials_stay_inside)
     app.cleanup_ctx.append(_jobs)
 
     async def health() -> dict[str, object]:
-        from host.jobs.models import Job
-
         service = app[JOBS]
         return {
             "status": "ok",
@@ -51,23 +43,7 @@ def install(app: web.Application) -> None:
     app[HEALTH]["jobs"] = health
 
 
-async def _job_credentials_stay_inside(request: ApiRequest, call_next):  # type: ignore[no-untyped-def]
-    """A job credential is only good for the job's own items, never over HTTP."""
-    identity = request.identity
-    if identity is not None and identity.kind == "job" and request.origin == "http":
-        from host.problems import Problem
-
-        raise Problem(
-            401,
-            "A job credential cannot be used over HTTP",
-            headers={"WWW-Authenticate": 'Bearer realm="plughost"'},
-        )
-    return await call_next(request)
-
-
 async def _jobs(app: web.Application) -> AsyncIterator[None]:
-    from host.jobs.workflows import sync_schedules
-
     settings = app[SETTINGS]
     service = app[JOBS]
     threads = app.get(WORKER_MODE)
@@ -81,8 +57,12 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         await service.stop()
 
 
-async def submit_batch(request: ApiRequest, items: list[object], enclosing: bool) -> web.Response:
-    """The async batch submission (also reachable as `app[host.keys.ASYNC_BATCH]`)."""
-    from host.jobs.api import submit_async_batch
-
-    return await submit_async_batch(request, items, enclosing)
+plugin = Plugin(
+    name="host_jobs",
+    version="1",
+    models="host.jobs.models",
+    package_dir=Path(__file__).resolve().parent,
+    rest={"v1": routes},
+    install=_install,
+    description="Jobs: async batches, plugin workflows and schedules on Dramatiq",
+)

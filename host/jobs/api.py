@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.auth import Identity
 from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
-from host.jobs.service import TERMINAL, JobService
+from host.jobs.service import JOBS, TERMINAL, JobService
 from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
@@ -30,8 +30,6 @@ TAGS = ("jobs",)
 
 
 def _service(request: ApiRequest) -> JobService:
-    from host.jobs import JOBS
-
     return request.app[JOBS]
 
 

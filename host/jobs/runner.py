@@ -23,7 +23,7 @@ from host.context import RequestContext, new_request_id
 from host.data.db import unit_of_work
 from host.jobs.claims import LeaseLost, fence, now_utc, unblock_children
 from host.jobs.models import Job, JobItem
-from host.pipeline import PIPELINE, ApiRequest, to_problem
+from host.pipeline import PIPELINE, Call, subrequest, to_problem
 from host.pipeline.pipeline import response_json_bytes
 
 __all__ = (
@@ -37,10 +37,6 @@ __all__ = (
 
 log = logging.getLogger("plughost.jobs")
 RETRYABLE_STATUSES = frozenset({408, 429})
-DROPPED_HEADERS = frozenset(
-    {"authorization", "cookie", "x-api-key", "x-tenant", "content-length", "host", "x-request-id"}
-)
-"""An item runs as the job's identity and tenant; the batch already refused other values."""
 DEPENDENCY_FAILED = 424
 
 
@@ -79,8 +75,9 @@ def item_context(job: Job, item: JobItem) -> RequestContext:
 
 def build_item_request(
     spec: dict[str, Any], *, app: web.Application, identity: Identity, context: RequestContext
-) -> ApiRequest:
-    """A batch item ({method, relativeUrl, headers, body}) as the pipeline's request."""
+) -> Call:
+    """A batch item ({method, relativeUrl, headers, body}) as a pipeline call (the same
+    sub-request builder and header policy as a synchronous batch's items)."""
     url = str(spec.get("relativeUrl") or spec.get("path") or "")
     path, _, query = url.partition("?")
     if not path.startswith("/api/"):
@@ -94,20 +91,16 @@ def build_item_request(
         raw = json.dumps(body).encode()
     raw_headers = spec.get("headers") or []
     pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
-    headers = {
-        str(name): str(value) for name, value in pairs if str(name).lower() not in DROPPED_HEADERS
-    }
-    if raw:
-        headers.setdefault("Content-Type", "application/json")
-    return ApiRequest.build(
+    return subrequest(
+        app,
         method=str(spec.get("method") or "GET"),
         path=path,
-        query=dict(parse_qsl(query, keep_blank_values=True)),
-        headers=headers,
+        query=parse_qsl(query, keep_blank_values=True),
+        headers=[(str(name), str(value)) for name, value in pairs],
         body=raw,
+        json_body=True,
         context=context,
         identity=identity,
-        app=app,
         origin="job",
     )
 
@@ -146,7 +139,7 @@ async def _call(
         except LookupError as exc:  # host.batch.refs.Unresolved: the item's own 400
             return Outcome(400, {"status": 400, "detail": f"Unresolved reference: {exc}"})
         request = build_item_request(spec, app=app, identity=identity, context=context)
-        response = await asyncio.wait_for(app[PIPELINE].handle(request), timeout=timeout)
+        response = await asyncio.wait_for(app[PIPELINE].run(request), timeout=timeout)
     except TimeoutError:
         raise _Retry(None, f"timed out after {timeout:g} s") from None
     except (ConnectionError, OSError) as exc:

@@ -29,7 +29,7 @@ from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
 from host.jobs.models import Job, JobItem
 from host.jobs.runner import run_enclosing, run_item
 
-__all__ = ("JobService",)
+__all__ = ("JOBS", "WORKER_MODE", "JobService")
 
 log = logging.getLogger("plughost.jobs")
 ACTIVE = ("queued", "running")
@@ -431,3 +431,8 @@ class JobService:
         from host.jobs.workflows import run_due_schedules
 
         await run_due_schedules(self.app)
+
+
+JOBS = web.AppKey("jobs", JobService)
+WORKER_MODE = web.AppKey("jobs_worker_mode", int)
+"""Set by `plughost worker` to the thread count: consume from the broker even with a broker URL."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +23,9 @@ from tortoise.exceptions import IntegrityError
 from host.auth import ADMIN_ROLE, Identity
 from host.context import RequestContext
 from host.jobs.models import Job, JobItem, Schedule
+from host.jobs.service import JOBS
 from host.loader import REGISTRY
-from host.plugin import Workflow
+from host.plugin import Chunked, Workflow, WorkflowContext, chunked
 from host.problems import Problem
 
 __all__ = (
@@ -42,36 +42,6 @@ __all__ = (
 
 log = logging.getLogger("plughost.jobs")
 SCHEDULER = Identity(subject="system:scheduler", roles=frozenset({ADMIN_ROLE}), kind="user")
-
-
-@dataclass
-class WorkflowContext:
-    """What a plan or step sees: the app, the run's parameters and who it runs as."""
-
-    app: web.Application
-    params: dict[str, Any]
-    identity: Identity
-    tenant: str
-    job_id: int | None = None
-    context: RequestContext | None = None
-
-
-Plan = Callable[[WorkflowContext], Awaitable[list[dict[str, Any]]]]
-Step = Callable[[WorkflowContext, dict[str, Any]], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Chunked:
-    plan: Plan
-    step: Step
-
-    async def __call__(self, ctx: WorkflowContext) -> list[Any]:
-        """Run every chunk in-process (handy in tests and scripts; the job runner does not)."""
-        return [await self.step(ctx, chunk) for chunk in await self.plan(ctx)]
-
-
-def chunked(plan: Plan, step: Step) -> Chunked:
-    return Chunked(plan=plan, step=step)
 
 
 @dataclass(frozen=True)
@@ -128,8 +98,6 @@ async def start_workflow(
     tenant: str,
 ) -> Job:
     """Plan a run (in this process) and store it as a job whose items are the chunks."""
-    from host.jobs import JOBS
-
     reg = find_workflow(app, name)
     values = merge_params(reg.workflow, params)
     ctx = WorkflowContext(app=app, params=values, identity=identity, tenant=tenant)
@@ -191,8 +159,6 @@ async def sync_schedules(app: web.Application) -> list[str]:
 
 async def run_due_schedules(app: web.Application, worker: str = "") -> list[int]:
     """Start every due scheduled run that this process wins; returns the job ids started."""
-    from host.jobs import JOBS
-
     if not app[JOBS].settings.jobs_schedules:
         return []
     now = time.time()

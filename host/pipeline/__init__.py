@@ -1,28 +1,35 @@
 """The request pipeline: the request type, route declarations, the routing trie and the one pass
 that every call (HTTP, batch item, job item) goes through. See docs/design.md, "Request path"."""
 
+from host.pipeline.call import Call, subrequest
+from host.pipeline.errors import match_or_problem, to_problem
 from host.pipeline.pipeline import (
     PIPELINE,
-    CallNext,
+    Endpoint,
     Pipeline,
-    Stage,
+    PipelineFrozen,
+    StageFactory,
     build_router,
-    match_or_problem,
-    to_problem,
+    response_json_bytes,
 )
-from host.pipeline.request import ApiRequest, Handler, RouteDef, Routes, decode_json
+from host.pipeline.request import ApiRequest, decode_json
+from host.pipeline.routes import Handler, RouteDef, Routes
 
 __all__ = (
     "PIPELINE",
     "ApiRequest",
-    "CallNext",
+    "Call",
+    "Endpoint",
     "Handler",
     "Pipeline",
+    "PipelineFrozen",
     "RouteDef",
     "Routes",
-    "Stage",
+    "StageFactory",
     "build_router",
     "decode_json",
     "match_or_problem",
+    "response_json_bytes",
+    "subrequest",
     "to_problem",
 )

@@ -1,116 +1,33 @@
-"""What a REST handler sees: `Routes` to declare endpoints, `ApiRequest` to read a call.
+"""What a handler sees: `ApiRequest`, one call into the internal API whatever carried it.
 
-A handler is `async def handler(request: ApiRequest) -> web.Response`. `ApiRequest` is the host's own
-request type rather than aiohttp's, because the same handler must run for an HTTP call, for a batch
-item and for a job item, all in-process: aiohttp's `web.Request` can only come from a socket.
+`ApiRequest` is the host's own request type rather than aiohttp's, because the same handler must run
+for an HTTP call, a batch item and a job item, all in-process: aiohttp's `web.Request` can only come
+from a socket. It is immutable and generic in its body: `ApiRequest[NewClient]` has
+`validated: NewClient`. The pipeline builds one per call, once its route, identity and body are known.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
-from pydantic import BaseModel
+from multidict import CIMultiDictProxy, MultiMapping
 
 from host.auth import Identity
+from host.bus import BUS
 from host.context import RequestContext
+from host.pipeline.routes import RouteDef
 from host.problems import Problem
 
 if TYPE_CHECKING:
     from host.bus import Bus
 
-__all__ = ("ApiRequest", "Handler", "RouteDef", "Routes", "decode_json")
+__all__ = ("JSON_TYPES", "ApiRequest", "decode_json")
 
-Handler = Callable[["ApiRequest"], Awaitable[web.StreamResponse]]
 JSON_TYPES = ("application/json", "application/problem+json")
-H = TypeVar("H", bound=Handler)
-
-
-@dataclass(frozen=True, slots=True)
-class RouteDef:
-    """One endpoint. `roles` empty means any authenticated identity; `public` means no identity."""
-
-    method: str
-    path: str
-    handler: Handler
-    roles: tuple[str, ...] = ()
-    public: bool = False
-    body: type[BaseModel] | None = None
-    summary: str = ""
-    tags: tuple[str, ...] = ()
-    max_body: int | None = None
-    """Body size limit for this endpoint; None means the server's PLUGHOST_MAX_BODY_BYTES."""
-    plugin: str = ""
-    version: str = ""
-    transaction: bool = True
-    """State-changing calls run in a unit of work; False for endpoints that manage their own
-    (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
-
-    @property
-    def full_path(self) -> str:
-        return f"/api/{self.version}{self.path}" if self.version else self.path
-
-
-class Routes:
-    """A plugin's endpoints for one API version, declared with decorators:
-
-    routes = Routes()
-
-    @routes.post("/clients", roles=("clients:write",), body=NewClient, summary="Create a client")
-    async def create_client(request: ApiRequest) -> web.Response: ...
-    """
-
-    def __init__(self) -> None:
-        self.defs: list[RouteDef] = []
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        roles: tuple[str, ...] | list[str] = (),
-        public: bool = False,
-        body: type[BaseModel] | None = None,
-        summary: str = "",
-        tags: tuple[str, ...] = (),
-        max_body: int | None = None,
-    ) -> Callable[[H], H]:
-        def register(handler: H) -> H:
-            self.defs.append(
-                RouteDef(
-                    method=method.upper(),
-                    path=path,
-                    handler=handler,
-                    roles=tuple(roles),
-                    public=public,
-                    body=body,
-                    summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
-                    tags=tags,
-                    max_body=max_body,
-                )
-            )
-            return handler
-
-        return register
-
-    def get(self, path: str, **kw: Any) -> Callable[[H], H]:
-        return self.route("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[H], H]:
-        return self.route("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[H], H]:
-        return self.route("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[H], H]:
-        return self.route("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[H], H]:
-        return self.route("DELETE", path, **kw)
+Body = TypeVar("Body")
 
 
 def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = True) -> Any:
@@ -130,54 +47,92 @@ def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = Tr
         ) from None
 
 
-@dataclass(eq=False)
-class ApiRequest:
-    """One call into the internal API, whatever carried it (HTTP, batch item, job item)."""
+class ApiRequest(Generic[Body]):
+    """One call into the internal API (HTTP, batch item, job item, admin UI): read-only.
+
+    Sub-requests are not copies of this object: they are built by `host.pipeline.call.subrequest`
+    (one header policy for batch and job items) and run through the whole pipeline.
+    """
+
+    __slots__ = (
+        "_json",
+        "app",
+        "app_name",
+        "body",
+        "context",
+        "headers",
+        "identity",
+        "match_info",
+        "method",
+        "origin",
+        "path",
+        "query",
+        "raw",
+        "route",
+        "validated",
+    )
 
     method: str
     path: str
-    query: MultiDictProxy[str]
+    """The internal path (after a gateway mapping: the mapped location)."""
+    query: MultiMapping[str]
     headers: CIMultiDictProxy[str]
     body: bytes
     context: RequestContext
     identity: Identity | None
     app: web.Application
-    app_name: str | None = None
+    app_name: str | None
     """The micro-app (routes.d) this call came through, if any."""
-    match_info: dict[str, str] = field(default_factory=dict)
-    route: RouteDef | None = None
-    validated: Any = None
-    """The body parsed into the route's `body` model, when it declares one."""
-    raw: web.Request | None = None
+    match_info: Mapping[str, str]
+    route: RouteDef
+    validated: Body
+    """The body parsed into the route's `body` model (None when the route declares none)."""
+    raw: web.Request | None
     """The aiohttp request for calls that came over HTTP (None for batch and job items)."""
-    origin: str = "http"
-    _json: Any = field(default=None, repr=False)
+    origin: str
+    _json: Any
 
-    @classmethod
-    def build(
-        cls,
+    def __init__(
+        self,
         *,
         method: str,
         path: str,
-        query: Mapping[str, str] | MultiDict[str] | None = None,
-        headers: Mapping[str, str] | CIMultiDict[str] | None = None,
-        body: bytes = b"",
+        query: MultiMapping[str],
+        headers: CIMultiDictProxy[str],
+        body: bytes,
         context: RequestContext,
         identity: Identity | None,
         app: web.Application,
-        **kw: Any,
-    ) -> ApiRequest:
-        return cls(
-            method=method.upper(),
-            path=path,
-            query=MultiDictProxy(MultiDict(query or {})),
-            headers=CIMultiDictProxy(CIMultiDict(headers or {})),
-            body=body,
-            context=context,
-            identity=identity,
-            app=app,
-            **kw,
-        )
+        route: RouteDef,
+        match_info: Mapping[str, str],
+        validated: Body,
+        app_name: str | None = None,
+        raw: web.Request | None = None,
+        origin: str = "http",
+        parsed_json: Any = None,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "method", method)
+        setattr_(self, "path", path)
+        setattr_(self, "query", query)
+        setattr_(self, "headers", headers)
+        setattr_(self, "body", body)
+        setattr_(self, "context", context)
+        setattr_(self, "identity", identity)
+        setattr_(self, "app", app)
+        setattr_(self, "route", route)
+        setattr_(self, "match_info", match_info)
+        setattr_(self, "validated", validated)
+        setattr_(self, "app_name", app_name)
+        setattr_(self, "raw", raw)
+        setattr_(self, "origin", origin)
+        setattr_(self, "_json", parsed_json)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ApiRequest is read-only; cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"<ApiRequest {self.method} {self.path} origin={self.origin}>"
 
     @property
     def tenant(self) -> str:
@@ -195,22 +150,26 @@ class ApiRequest:
         """The body as JSON; 415 for another media type, 400 with line and column when malformed."""
         if self._json is not None:
             return self._json
-        if not self.body.strip():
-            raise Problem(400, "The request body is empty; a JSON document is expected")
-        if self.content_type and self.content_type not in JSON_TYPES:
-            raise Problem(
-                415,
-                f"Content-Type {self.content_type!r} is not supported; send application/json",
-            )
-        self._json = decode_json(self.body)
-        return self._json
+        value = parse_json_body(self.body, self.content_type)
+        object.__setattr__(self, "_json", value)
+        return value
 
     @property
     def bus(self) -> Bus:
-        from host.bus import BUS
-
         return self.app[BUS]
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         """Publish a domain event; inside a transaction it is delivered only after commit."""
         await self.bus.publish(topic, dict(payload))
+
+
+def parse_json_body(body: bytes, content_type: str) -> Any:
+    """A request body as JSON: 400 when empty or malformed, 415 for another media type."""
+    if not body.strip():
+        raise Problem(400, "The request body is empty; a JSON document is expected")
+    if content_type and content_type not in JSON_TYPES:
+        raise Problem(
+            415,
+            f"Content-Type {content_type!r} is not supported; send application/json",
+        )
+    return decode_json(body)

@@ -6,16 +6,14 @@ Other plugins build on it: loans and savings point their accounts at `clients.Cl
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from host import Plugin
+from host import Plugin, PluginContext
 
 from .api import v1, v2
 from .graphql import part as graphql_part
 from .models import Office
 
 
-async def setup(app: web.Application) -> None:
+async def setup(context: PluginContext) -> None:
     """Office 1 ("Head Office") exists in every installation (the Mifos demo data relies on it)."""
     if not await Office.exists(id=1):
         await Office.create(id=1, name="Head Office")

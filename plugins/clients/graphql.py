@@ -14,8 +14,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from mifos import field_problem
 
-from host import GraphQL, Problem
-from host.graphql import GraphQLContext, require_roles
+from host import GraphQL, GraphQLContext, Problem, require_roles
 
 from .api import (
     COLUMNS,

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiohttp import web
-
-from host import Plugin
+from host import Plugin, PluginContext
 
 from .api import v1
 from .graphql import part as graphql_part
 
 
-async def setup(app: web.Application) -> None:
+async def setup(context: PluginContext) -> None:
     """Loan product 1 exists in every installation (the Mifos demo data relies on it)."""
     from loans.models import LoanProduct
 

@@ -11,9 +11,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from host import GraphQL, Problem
-from host.graphql import GraphQLContext, require_roles
-from host.graphql.loaders import children_by
+from host import GraphQL, GraphQLContext, Problem, children_by, require_roles
 
 from .models import Loan, LoanStatus
 

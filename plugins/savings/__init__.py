@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiohttp import web
-
-from host import Plugin
+from host import Plugin, PluginContext
 
 from .api import v1
 from .events import open_account_for_new_client
@@ -18,7 +16,7 @@ from .graphql import part as graphql_part
 from .workflows import post_interest
 
 
-async def setup(app: web.Application) -> None:
+async def setup(context: PluginContext) -> None:
     """Savings product 1 exists in every installation (the Mifos demo data relies on it)."""
     from savings.models import SavingsProduct
 

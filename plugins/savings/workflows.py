@@ -10,8 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from host import Workflow
-from host.jobs.workflows import WorkflowContext, chunked
+from host import Workflow, WorkflowContext, chunked
 
 __all__ = ("post_interest",)
 

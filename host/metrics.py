@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -36,6 +39,24 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+
+        # label children by (method, route, status class): `labels()` costs a lock and a dict
+        # lookup with tuple building on every call; the set of routes is small and fixed
+        self._answered: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, started: float) -> None:
+        """Count one answered HTTP call by route template, and time it."""
+        key = (method, route, status // 100)
+        children = self._answered.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, f"{status // 100}xx"),
+                self.latency.labels(route),
+            )
+            if len(self._answered) < 10_000:  # never unbounded, whatever clients send
+                self._answered[key] = children
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,0 +1,189 @@
+"""`Call`: what the pipeline knows about one call while it passes through, filled stage by stage.
+
+The stages fill it in order (context, route, identity, body, validated value) and the last one turns
+it into the read-only `ApiRequest` the handler sees. Calls come from the HTTP edge (`from_http`) or
+from `subrequest` — the one builder for batch items, job items and the admin UI, with one header
+policy — so a sub-request gets exactly what the same call would get alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, MultiMapping
+
+from host.auth import Identity
+from host.context import RequestContext
+from host.pipeline.routes import RouteDef
+
+__all__ = (
+    "ITEM_IDENTITY_HEADERS",
+    "ITEM_IGNORED_HEADERS",
+    "NOT_FORWARDED_TO_ITEMS",
+    "Call",
+    "subrequest",
+)
+
+NOT_FORWARDED_TO_ITEMS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "host",
+        "accept",
+        "accept-encoding",
+        "expect",
+        "te",
+        "upgrade",
+        "idempotency-key",
+        "prefer",
+        "x-request-id",
+        "traceparent",
+        "tracestate",
+    }
+)
+"""Headers that describe a carrying call itself (a batch, a job), never one of its items."""
+
+ITEM_IDENTITY_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-app-name", "x-tenant"}
+)
+"""An item runs as its carrier's identity, tenant and app: it can never set its own."""
+
+ITEM_IGNORED_HEADERS = frozenset(
+    {
+        "content-type",  # the item body is JSON whatever it says (Fineract sends text/html)
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "host",
+        "expect",
+        "te",
+        "upgrade",
+        "x-request-id",
+        "traceparent",
+        "tracestate",
+        "x-mifos-platform-tenantid",  # Fineract's tenant header: the carrier's tenant applies
+        "fineract-platform-tenantid",
+    }
+)
+"""An item's headers that describe a wire, not a request: dropped."""
+
+
+class Call:
+    """Mutable, private to the pipeline: one call's state between stages (see the module doc)."""
+
+    __slots__ = (
+        "app",
+        "app_name",
+        "body",
+        "context",
+        "gate",
+        "headers",
+        "identified",
+        "identity",
+        "location",
+        "method",
+        "origin",
+        "params",
+        "path",
+        "query",
+        "raw",
+        "route",
+        "validated",
+    )
+
+    def __init__(
+        self,
+        app: web.Application,
+        method: str,
+        path: str,
+        query: MultiMapping[str],
+        headers: CIMultiDictProxy[str],
+        *,
+        raw: web.Request | None = None,
+        body: bytes | None = None,
+        context: RequestContext | None = None,
+        identity: Identity | None = None,
+        identified: bool = False,
+        app_name: str | None = None,
+        origin: str = "http",
+    ) -> None:
+        self.app = app
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.raw = raw
+        self.body = body
+        """None until read (HTTP: read after routing, with the route's limit)."""
+        self.context = context
+        self.identity = identity
+        self.identified = identified
+        """True when the carrier decided the identity (batch and job items inherit theirs)."""
+        self.app_name = app_name
+        self.origin = origin
+        self.route: RouteDef | None = None
+        self.gate: Any = None
+        """The gateway route that mapped this call, when a micro-app's table did."""
+        self.location = path
+        """The internal path the call resolves to (the mapped location behind a gateway)."""
+        self.params: Mapping[str, str] = {}
+        self.validated: Any = None
+
+    @classmethod
+    def from_http(cls, app: web.Application, request: web.Request) -> Call:
+        return cls(app, request.method, request.path, request.query, request.headers, raw=request)
+
+
+def subrequest(
+    app: web.Application,
+    *,
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]] | Mapping[str, str] = (),
+    inherited: Mapping[str, str] | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    json_body: bool = False,
+    context: RequestContext,
+    identity: Identity | None,
+    app_name: str | None = None,
+    origin: str,
+) -> Call:
+    """A call made in-process on behalf of another one (a batch, a job, the admin UI).
+
+    `inherited` are the carrier's headers: all but NOT_FORWARDED_TO_ITEMS pass on; `headers` are
+    the item's own and win, except identity and wire headers (ITEM_IDENTITY_HEADERS and
+    ITEM_IGNORED_HEADERS: the batch refuses the former up front, with the item named). The identity is the carrier's (decided already: never re-read from
+    headers), and `json_body` marks a body the carrier serialised itself as JSON.
+    """
+    merged: CIMultiDict[str] = CIMultiDict()
+    if inherited:
+        for name, value in inherited.items():
+            if name.lower() not in NOT_FORWARDED_TO_ITEMS:
+                merged.add(name, value)
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered not in ITEM_IDENTITY_HEADERS and lowered not in ITEM_IGNORED_HEADERS:
+            merged[name] = value
+    if json_body and body:
+        merged["Content-Type"] = "application/json"
+    pairs: Iterable[tuple[str, str]] = query.items() if isinstance(query, Mapping) else query
+    return Call(
+        app,
+        method.upper(),
+        path,
+        MultiDictProxy(MultiDict(list(pairs))),
+        CIMultiDictProxy(merged),
+        body=body,
+        context=context,
+        identity=identity,
+        identified=True,
+        app_name=app_name,
+        origin=origin,
+    )

@@ -1,0 +1,115 @@
+"""Declaring endpoints: `Routes` collects `RouteDef`s with decorators; the pipeline mounts them.
+
+A handler is `async def handler(request: ApiRequest[Body]) -> web.StreamResponse`; declaring
+`body=Model` makes the pipeline validate the JSON body into `request.validated` (typed `Body`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from host.pipeline.request import ApiRequest
+
+__all__ = ("Handler", "RouteDef", "Routes")
+
+Handler = Callable[["ApiRequest[Any]"], Awaitable[web.StreamResponse]]
+H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDef:
+    """One endpoint. `roles` empty means any authenticated identity; `public` means no identity."""
+
+    method: str
+    path: str
+    handler: Handler
+    roles: tuple[str, ...] = ()
+    public: bool = False
+    body: type[BaseModel] | None = None
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    max_body: int | str | None = None
+    """Body size limit for this endpoint; None means the server's PLUGHOST_MAX_BODY_BYTES; a
+    setting's name (e.g. "batch_max_bytes") is resolved when the routes are mounted."""
+    plugin: str = ""
+    version: str = ""
+    transaction: bool = True
+    """State-changing calls run in a unit of work; False for endpoints that manage their own
+    (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
+    status: int = 200
+    """The success status the endpoint answers with (201 for creates), for the API document."""
+
+    @property
+    def full_path(self) -> str:
+        return f"/api/{self.version}{self.path}" if self.version else self.path
+
+
+class Routes:
+    """A plugin's endpoints for one API version, declared with decorators:
+
+    routes = Routes()
+
+    @routes.post("/clients", roles=("clients:write",), body=NewClient, summary="Create a client")
+    async def create_client(request: ApiRequest[NewClient]) -> web.Response: ...
+    """
+
+    def __init__(self) -> None:
+        self.defs: list[RouteDef] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: tuple[str, ...] | list[str] = (),
+        public: bool = False,
+        body: type[BaseModel] | None = None,
+        summary: str = "",
+        tags: tuple[str, ...] = (),
+        max_body: int | str | None = None,
+        transaction: bool = True,
+        status: int | None = None,
+    ) -> Callable[[H], H]:
+        if isinstance(roles, str):
+            raise TypeError(f"roles must be a tuple of role names, not the string {roles!r}")
+
+        def register(handler: H) -> H:
+            self.defs.append(
+                RouteDef(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    roles=tuple(roles),
+                    public=public,
+                    body=body,
+                    summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+                    tags=tags,
+                    max_body=max_body,
+                    transaction=transaction,
+                    status=status or 200,
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("DELETE", path, **kw)
