@@ -297,7 +297,7 @@ class Round:
     rps: float
     requests: int
     failures: int
-    cpu_us: float  # server CPU per request
+    cpu_s: float  # server CPU used during the round
 
 
 def parse_wrk(text: str) -> tuple[float, int, int]:
@@ -328,7 +328,7 @@ def run_wrk(wrk: str, target: Target, connections: int, seconds: float) -> Round
     if proc.returncode:
         raise SystemExit(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
     rps, done, failures = parse_wrk(proc.stdout)
-    return Round(rps, done, failures, cpu / done * 1e6 if done else 0.0)
+    return Round(rps, done, failures, cpu)
 
 
 def check(target: Target, expect: Any) -> None:
@@ -348,7 +348,13 @@ class Case:
     expect: Any = None
 
 
-def compare(wrk: str, case: Case, args: argparse.Namespace) -> str:
+def compare(wrk: str, case: Case, args: argparse.Namespace) -> dict[str, Any]:
+    """Alternating rounds of both sides; prints the detail and the summary line, returns figures.
+
+    The headline ratio is median req/s over median req/s. Also shown: the median of the ratios of
+    adjacent round pairs (steadier when the machine's speed drifts) and the ratio of server CPU per
+    request (total CPU over total requests; it does not depend on what else the machine runs).
+    """
     for target in (case.measured, case.reference):
         check(target, case.expect)
         run_wrk(wrk, target, args.connections, 1)  # warm-up
@@ -357,25 +363,46 @@ def compare(wrk: str, case: Case, args: argparse.Namespace) -> str:
         rounds["reference"].append(run_wrk(wrk, case.reference, args.connections, args.duration))
         rounds["measured"].append(run_wrk(wrk, case.measured, args.connections, args.duration))
     med = {k: statistics.median(r.rps for r in v) for k, v in rounds.items()}
-    cpu = {k: statistics.median(r.cpu_us for r in v) for k, v in rounds.items()}
+    cpu = {
+        k: sum(r.cpu_s for r in v) / max(1, sum(r.requests for r in v)) * 1e6
+        for k, v in rounds.items()
+    }
     failures = sum(r.failures for v in rounds.values() for r in v)
     ratio = med["measured"] / med["reference"] if med["reference"] else 0.0
+    pairs = statistics.median(
+        m.rps / r.rps for m, r in zip(rounds["measured"], rounds["reference"], strict=True)
+    )
+    cpu_ratio = cpu["reference"] / cpu["measured"] if cpu["measured"] else 0.0
     for side, target in (("reference", case.reference), ("measured", case.measured)):
         each = " ".join(f"{r.rps:.0f}" for r in rounds[side])
         print(
-            f"    {target.label:<28} median {med[side]:8.0f} req/s  (rounds: {each})"
-            f"  {cpu[side]:6.0f} µs CPU/req"
+            f"    {target.label:<34} median {med[side]:7.0f} req/s (rounds {each}),"
+            f" {cpu[side]:5.0f} µs server CPU/req"
         )
-    cpu_ratio = cpu["reference"] / cpu["measured"] if cpu["measured"] else 0.0
-    goal = f", goal >= {case.goal:g}" if case.goal is not None else ""
-    print(f"    ratio by server CPU per request: {cpu_ratio:.2f}{goal}")
+    verdict = ""
+    if case.goal is not None:
+        verdict = f"  goal >= {case.goal:g}: {'met' if ratio >= case.goal else 'NOT met'}"
+    print(f"    pair ratios median {pairs:.2f}, CPU/req ratio {cpu_ratio:.2f}{verdict}")
     line = (
         f"({case.key}) {case.title}: ratio={ratio:.2f} "
         f"({case.measured.label.split()[0]} {med['measured']:.0f} req/s, "
         f"{case.reference.label.split()[0]} {med['reference']:.0f} req/s, failures {failures})"
+        f" cpu-ratio={cpu_ratio:.2f}"
     )
     print(line, flush=True)
-    return line
+    return {
+        "case": case.key,
+        "title": case.title,
+        "line": line,
+        "ratio": round(ratio, 3),
+        "pair_ratio": round(pairs, 3),
+        "cpu_ratio": round(cpu_ratio, 3),
+        "goal": case.goal,
+        "failures": failures,
+        "measured": {"label": case.measured.label, "rps": [r.rps for r in rounds["measured"]]},
+        "reference": {"label": case.reference.label, "rps": [r.rps for r in rounds["reference"]]},
+        "cpu_us_per_request": {k: round(v, 1) for k, v in cpu.items()},
+    }
 
 
 def build_cases(ctx: dict[str, Any]) -> dict[str, Case]:
@@ -557,6 +584,7 @@ def main() -> None:
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
     parser.add_argument("--profile-out", help="raw stacks file (default var/profile/host-X.raw)")
     parser.add_argument("--top", type=int, default=15, help="rows in the profile summary")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--summarize", type=Path, help="summarise a py-spy raw file and exit")
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -582,10 +610,18 @@ def main() -> None:
             f"alternating; medians (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)"
         )
         cases = build_cases(ctx)
-        summary = [compare(wrk, cases[key], args) for key in wanted if key in cases]
+        results = [compare(wrk, cases[key], args) for key in wanted if key in cases]
     print("summary:")
-    for line in summary:
-        print("  " + line)
+    for result in results:
+        print("  " + result["line"])
+    if args.json:
+        meta = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "wrk": f"-t1 -c{args.connections} -d{args.duration:g}s",
+            "rounds": args.rounds,
+            "loadavg": os.getloadavg()[0],
+        }
+        args.json.write_text(json.dumps({**meta, "cases": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
