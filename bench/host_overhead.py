@@ -488,13 +488,22 @@ def _component(file: str) -> str:
     return "stdlib " + short.split("/")[0].removesuffix(".py")
 
 
+HOST_CODE = ("host/", "plugins/", "bench/plugins/", "admin/")
+
+
 def summarize(raw_file: Path, top: int = 15) -> None:
-    """Top frames by own (self) time, host frames by cumulative time, own time by component."""
+    """Print where a py-spy raw profile (folded stacks) spends the event loop thread's time.
+
+    - frames by own time (the leaf of each sample: where the CPU was);
+    - frames by cumulative time from the first host frame down: host code and the library code
+      it calls (uuid, dataclasses.replace, prometheus labels(), json...), each counted once per
+      sample; the aiohttp/asyncio machinery above the first host frame is left out;
+    - own time by component (host subpackage, library, stdlib module).
+    """
     own: Counter[str] = Counter()
-    cumulative: Counter[str] = Counter()
+    below_host: Counter[str] = Counter()
     by_component: Counter[str] = Counter()
-    files: dict[str, str] = {}
-    total = other_threads = 0
+    total = other_threads = in_host = 0
     for line in raw_file.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -512,9 +521,11 @@ def summarize(raw_file: Path, top: int = 15) -> None:
         name, file = frames[-1]
         own[name] += count
         by_component[_component(file)] += count
-        for name, file in {f[0]: f for f in frames}.values():
-            cumulative[name] += count
-            files[name] = file
+        first = next((i for i, f in enumerate(frames) if _short(f[1]).startswith(HOST_CODE)), None)
+        if first is not None:
+            in_host += count
+            for name in {f[0] for f in frames[first:]}:
+                below_host[name] += count
     if not total:
         print(f"{raw_file}: no samples")
         return
@@ -525,16 +536,15 @@ def summarize(raw_file: Path, top: int = 15) -> None:
             print(f"  {100 * count / total:5.1f}%  {name}")
 
     print(
-        f"{raw_file}: {total} samples of the main (event loop) thread; "
-        f"{other_threads} samples of other threads left out; idle samples excluded by py-spy"
+        f"{raw_file}: {total} samples of the main (event loop) thread "
+        f"({other_threads} of other threads left out, idle ones excluded by py-spy); "
+        f"{100 * in_host / total:.1f}% of them inside host/plugin code"
     )
     show(f"top {top} frames by own time:", own.most_common(top))
-    host_code = [
-        (n, c)
-        for n, c in cumulative.most_common()
-        if _short(files[n]).startswith(("host/", "plugins/", "bench/plugins/", "admin/"))
-    ]
-    show(f"top {top} host/plugin frames by cumulative time:", host_code[:top])
+    show(
+        f"top {top + 10} frames by cumulative time, from the first host frame down:",
+        below_host.most_common(top + 10),
+    )
     show("own time by component:", by_component.most_common())
 
 
