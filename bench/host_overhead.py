@@ -20,7 +20,7 @@ Cases, each `wrk -t1 -c32 -d3s` rounds alternating A B A B A B, medians compared
 Failures are wrk's `Non-2xx or 3xx responses` plus its socket errors. Besides req/s, each side's
 server CPU per request is read from /proc (it does not depend on what else the machine runs).
 
-    .venv/bin/python bench/host_overhead.py [--cases abc] [--rounds 3] [--duration 3]
+    .venv/bin/python bench/host_overhead.py [--cases abcd] [--rounds 3] [--duration 3] [--json F]
 
 Profiling (docs/performance.md, "How to profile"): `--profile a` runs plughost under wrk load for
 `--profile-seconds` while `py-spy record -f raw` samples it, then prints the top frames by own
@@ -182,12 +182,20 @@ def ensure_wrk() -> str | None:
     if found or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     print("wrk is missing: installing Debian's package (apt-get install -y wrk)", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "timeout": 300}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet).returncode:
-            subprocess.run(["apt-get", "update"], env=env, **quiet)
-            subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet)
+
+    def apt(*args: str) -> int:
+        quiet = subprocess.DEVNULL
+        try:
+            return subprocess.run(
+                ["apt-get", *args], env=env, stdout=quiet, stderr=quiet, timeout=300
+            ).returncode
+        except (OSError, subprocess.SubprocessError):
+            return 1
+
+    if apt("install", "-y", "wrk"):  # the package lists may be missing or stale
+        apt("update")
+        apt("install", "-y", "wrk")
     return shutil.which("wrk")
 
 
