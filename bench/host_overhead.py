@@ -533,7 +533,7 @@ def summarize(raw_file: Path, top: int = 15) -> None:
     own: Counter[str] = Counter()
     below_host: Counter[str] = Counter()
     by_component: Counter[str] = Counter()
-    total = other_threads = in_host = 0
+    total = other_threads = in_host = waiting = 0
     for line in raw_file.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -547,8 +547,11 @@ def summarize(raw_file: Path, top: int = 15) -> None:
             # native code, which py-spy does not always see as idle
             other_threads += count
             continue
-        total += count
         name, file = frames[-1]
+        if name.split(" ")[0].endswith("Selector.select") and file.endswith("selectors.py"):
+            waiting += count  # the event loop waiting for I/O (epoll_wait), not CPU
+            continue
+        total += count
         own[name] += count
         by_component[_component(file)] += count
         first = next((i for i, f in enumerate(frames) if _short(f[1]).startswith(HOST_CODE)), None)
@@ -566,9 +569,9 @@ def summarize(raw_file: Path, top: int = 15) -> None:
             print(f"  {100 * count / total:5.1f}%  {name}")
 
     print(
-        f"{raw_file}: {total} samples of the main (event loop) thread "
-        f"({other_threads} of other threads left out, idle ones excluded by py-spy); "
-        f"{100 * in_host / total:.1f}% of them inside host/plugin code"
+        f"{raw_file}: {total} samples of the main (event loop) thread; left out: "
+        f"{waiting} waiting in select(), {other_threads} of other threads, idle ones (py-spy); "
+        f"{100 * in_host / total:.1f}% of the rest inside host/plugin code"
     )
     show(f"top {top} frames by own time:", own.most_common(top))
     show(
