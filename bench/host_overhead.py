@@ -238,7 +238,7 @@ def start(kind: str, env: dict[str, str], tmp: Path) -> Server:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, str(port)],
             env=env,
-            cwd=REPO,
+            cwd=tmp,  # no plughost.toml from the working directory
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -251,8 +251,9 @@ def servers(with_db: bool) -> Iterator[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix="plughost-bench-"))
     (tmp / "routes.d").mkdir()
     (tmp / "routes.d" / f"{GATEWAY_APP}.json").write_text(json.dumps(ROUTES))
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PLUGHOST_")}
     env = {
-        **os.environ,
+        **inherited,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "PLUGHOST_DATA_DIR": str(tmp / "data"),
         "PLUGHOST_ROUTES_DIR": str(tmp / "routes.d"),
