@@ -16,6 +16,7 @@ Cases, each `wrk -t1 -c32 -d3s` rounds alternating A B A B A B, medians compared
     (b) the same endpoint gateway-mapped (X-App-Name: bench, /ping) vs direct   goal >= 0.95
     (c) JWT-authenticated GET of one client vs the bare handler, same query     for the record
     (d) the same as (b) with the app named by the path prefix, /apps/bench/ping goal >= 0.95
+    (e) only with --cases e: JWT-authenticated ping vs the public one, same server (auth's cost)
 
 Failures are wrk's `Non-2xx or 3xx responses` plus its socket errors. Besides req/s, each side's
 server CPU per request is read from /proc (it does not depend on what else the machine runs).
@@ -465,6 +466,14 @@ def build_cases(ctx: dict[str, Any]) -> dict[str, Case]:
             0.95,
             PING_BODY,
         ),
+        "e": Case(
+            "e",
+            "JWT-authenticated ping vs public ping",
+            Target("plughost /api/v1/ping-auth (JWT)", host, "/api/v1/ping-auth", auth),
+            Target("public /api/v1/ping", host, "/api/v1/ping"),
+            None,
+            PING_BODY,
+        ),
     }
     if "client_id" in ctx:
         path = f"/api/v1/clients/{ctx['client_id']}"
@@ -623,7 +632,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side, alternating")
     parser.add_argument("--duration", type=float, default=3, help="seconds per wrk round")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c (one thread)")
-    parser.add_argument("--profile", choices="abcd", help="profile this case's plughost side")
+    parser.add_argument("--profile", choices="abcde", help="profile this case's plughost side")
     parser.add_argument("--profile-seconds", type=int, default=8)
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
     parser.add_argument("--profile-out", help="raw stacks file (default var/profile/host-X.raw)")
