@@ -69,15 +69,16 @@ def new_span_id() -> str:
 
 def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
     """Accept the caller's ids when well-formed, create them otherwise; refuse a bad tenant."""
-    request_id = headers.get("X-Request-Id")
-    if request_id is None or not _REQUEST_ID.match(request_id):
-        request_id = new_request_id()
     traceparent = headers.get("traceparent")
     match = _TRACEPARENT.match(traceparent.strip().lower()) if traceparent else None
     if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
         trace_id, parent, flags = match.group(1), match.group(2), match.group(3)
     else:
         trace_id, parent, flags = new_trace_id(), None, "01"
+    request_id = headers.get("X-Request-Id")
+    if request_id is None or not _REQUEST_ID.match(request_id):
+        # a new trace's id is as unique as a new request id: one random number, not two
+        request_id = trace_id if parent is None else new_request_id()
     tenant = (headers.get("X-Tenant") or "").strip() or DEFAULT_TENANT
     if tenant is not DEFAULT_TENANT and not _TENANT.match(tenant):
         # set a context first so the error still carries the request id

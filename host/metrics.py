@@ -2,31 +2,84 @@
 
 from __future__ import annotations
 
+import bisect
 import time
-from typing import Any
+from collections.abc import Iterable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 __all__ = ("METRICS", "Metrics")
+
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class HttpStats(Collector):
+    """HTTP calls by method, route template and status class, and their latency by route.
+
+    Counted in plain dicts on the event loop and turned into Prometheus families when scraped:
+    prometheus_client's `labels()` and per-value locks cost more than a trivial request's handler,
+    and every count here happens on the one event-loop thread (so no lock is needed)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[str, str, str], int] = {}
+        self._latency: dict[str, list[float]] = {}  # route -> [bucket counts..., +Inf, sum]
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, _STATUS_CLASS[status // 100] if status < 600 else "5xx")
+        calls = self._calls
+        if key in calls:
+            calls[key] += 1
+        elif len(calls) < 10_000:  # never unbounded, whatever clients send
+            calls[key] = 1
+        else:
+            return
+        series = self._latency.get(route)
+        if series is None:
+            series = self._latency[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        series[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterable[Metric]:
+        calls = CounterMetricFamily(
+            "plughost_http_requests",
+            "HTTP requests answered, by method, route template and status class",
+            labels=["method", "route", "status"],
+        )
+        for (method, route, status), count in list(self._calls.items()):
+            calls.add_metric([method, route, status], count)
+        yield calls
+        latency = HistogramMetricFamily(
+            "plughost_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["route"],
+        )
+        for route, series in list(self._latency.items()):
+            cumulative: list[tuple[str, float]] = []
+            running = 0.0
+            bounds: tuple[float, ...] = (*LATENCY_BUCKETS, float("inf"))
+            for bound, in_bucket in zip(bounds, series, strict=False):
+                running += in_bucket
+                cumulative.append((_bound(bound), running))
+            latency.add_metric([route], cumulative, sum_value=series[-1])
+        yield latency
+
+
+_STATUS_CLASS = ("0xx", "1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def _bound(value: float) -> str:
+    return "+Inf" if value == float("inf") else repr(value)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "plughost_http_requests",
-            "HTTP requests answered, by method, route template and status class",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "plughost_http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["route"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
+        self.http = HttpStats()
+        self.registry.register(self.http)
         self.plugins = Gauge(
             "plughost_plugins", "Plugins by status", ["status"], registry=self.registry
         )
@@ -40,23 +93,9 @@ class Metrics:
             registry=self.registry,
         )
 
-        # label children by (method, route, status class): `labels()` costs a lock and a dict
-        # lookup with tuple building on every call; the set of routes is small and fixed
-        self._answered: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-
     def observe(self, method: str, route: str, status: int, started: float) -> None:
         """Count one answered HTTP call by route template, and time it."""
-        key = (method, route, status // 100)
-        children = self._answered.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(method, route, f"{status // 100}xx"),
-                self.latency.labels(route),
-            )
-            if len(self._answered) < 10_000:  # never unbounded, whatever clients send
-                self._answered[key] = children
-        children[0].inc()
-        children[1].observe(time.perf_counter() - started)
+        self.http.observe(method, route, status, time.perf_counter() - started)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

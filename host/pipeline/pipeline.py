@@ -59,7 +59,9 @@ class Pipeline:
     def __init__(self, stages: Sequence[StageFactory], endpoint: Endpoint) -> None:
         self.stages: tuple[StageFactory, ...] = tuple(stages)
         self._endpoint = endpoint
-        self._run: Endpoint = _not_started
+        self.run: Endpoint = _not_started
+        """One pass for a call; never raises for a call's own errors (they are problem responses).
+        The composed chain itself once built (no extra call layer per request)."""
         self._frozen = False
         self.router: Router[RouteDef] = Router()
         self.routes: tuple[RouteDef, ...] = ()
@@ -81,15 +83,11 @@ class Pipeline:
         run = self._endpoint
         for stage in reversed(self.stages):
             run = stage(app, run)
-        self._run, self._frozen = run, True
+        self.run, self._frozen = run, True
 
     def _check_open(self, what: str) -> None:
         if self._frozen:
             raise PipelineFrozen(f"cannot {what}: the pipeline is fixed once the app has started")
-
-    async def run(self, call: Call) -> web.StreamResponse:
-        """One pass; never raises for a call's own errors (they are problem responses)."""
-        return await self._run(call)
 
 
 PIPELINE = web.AppKey("pipeline", Pipeline)

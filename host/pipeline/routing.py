@@ -121,6 +121,10 @@ class Router(Generic[T]):
         self._root: _Node[T] = _Node()
         self._count = 0
         self._prioritised = False
+        # fully static patterns by their canonical path: one dict lookup for the commonest case
+        # (a static route beats any parameter or tail at every segment, so it is what the walk
+        # would find first; when its method does not fit, the walk still runs and backtracks)
+        self._static: dict[str, dict[str, tuple[str, T]]] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -153,11 +157,21 @@ class Router(Generic[T]):
                 raise PatternError(f"{method} {pattern!r} duplicates {method} {table[method][1]!r}")
         for method in wanted:
             table[method] = (tuple(names), pattern, target, priority)
+        if all(seg.kind == "static" for seg in segments):
+            canonical = "/" + "/".join(seg.value for seg in segments)
+            for method in wanted:
+                self._static.setdefault(canonical, {})[method] = (pattern, target)
         self._prioritised = self._prioritised or priority != 0
         self._count += 1
 
     def match(self, method: str, path: str) -> Match[T]:
         """Find the most specific route; NoRoute or MethodNotAllowed(allowed) otherwise."""
+        if not self._prioritised:
+            static = self._static.get(path)
+            if static is not None:
+                hit = static.get(method) or (static.get("GET") if method == "HEAD" else None)
+                if hit is not None:
+                    return Match(hit[1], {}, hit[0])
         parts = [unquote(p) for p in split_path(path)]
         allowed: set[str] = set()
         if self._prioritised:
