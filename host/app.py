@@ -23,7 +23,7 @@ from host.keys import AUTH, BUS, HEALTH, METRICS, PIPELINE, REGISTRY, SETTINGS
 from host.loader import PluginRegistry, discover, load_order
 from host.metrics import Metrics
 from host.migrate import apply_migrations
-from host.ops import healthz, metrics
+from host.ops import healthz, install_readiness, metrics
 from host.pipeline import Pipeline, build_router
 from host.plugin import Plugin
 from host.rest import routes as host_rest
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    install_readiness(app)
     # components add their endpoints, stages and start-up work here, in this order
     from host import openapi
 
@@ -162,12 +163,12 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
     errors = pipeline.mount([r for r in routes if r.plugin in _owners(registry)])
     for error in errors:
         log.error("route not mounted", extra={"error": error})
+    loaded, skipped = [p.name for p in registry.loaded], [r.name for r in registry.skipped]
     log.info(
-        "plugins mounted",
-        extra={
-            "loaded": [p.name for p in registry.loaded],
-            "skipped": {r.name: r.reason for r in registry.skipped},
-        },
+        "plugins mounted: %s%s",
+        ", ".join(loaded) or "none",
+        f"; skipped: {', '.join(skipped)} (see /healthz or `plughost plugins`)" if skipped else "",
+        extra={"loaded": loaded, "skipped": skipped, "_plain_text": True},
     )
     yield
     await bus.close()

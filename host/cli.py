@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,24 +22,64 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from host.app import create_app
-    from host.logs import configure_logging
+    from host.logs import ACCESS_LOGGER, AccessLogger
+    from host.preflight import (
+        StartupError,
+        bind_socket,
+        check_broker,
+        check_database,
+        describe_startup_failure,
+    )
 
-    configure_logging(settings.log_level, settings.log_format)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    try:  # the one-line errors: a busy port first (instant), then the services it needs
+        sock = bind_socket(host, port)
+        asyncio.run(_check_services(settings, check_database, check_broker))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     app = create_app(settings)
     from host.gateway import enable_sighup
 
     enable_sighup(app)  # reload routes.d on SIGHUP
-    print(f"plughost serving on http://{host}:{port}  (Ctrl-C to stop)", file=sys.stderr)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    bound = sock.getsockname()
+
+    def serving(_: str) -> None:  # aiohttp calls this once start-up ran and the socket listens
+        print(f"plughost serving on http://{host}:{bound[1]}  (Ctrl-C to stop)", file=sys.stderr)
+
+    try:
+        web.run_app(
+            app,
+            sock=sock,
+            print=serving,
+            access_log=logging.getLogger(ACCESS_LOGGER) if settings.access_log else None,
+            access_log_class=AccessLogger,
+        )
+    except Exception as exc:  # start-up work failed after the checks (database lost, plugin...)
+        logging.getLogger("plughost").debug("start-up failed", exc_info=exc)
+        print(f"error: {describe_startup_failure(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+async def _check_services(
+    settings: Settings, *checks: Callable[[Settings], Awaitable[None]]
+) -> None:
+    for check in checks:
+        await check(settings)
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     from host.app import database_config, find_plugins
     from host.db import close_db, init_db
+    from host.preflight import StartupError, check_database
 
+    try:
+        await check_database(settings)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     config = database_config(settings, find_plugins(settings).loaded)
     db = await init_db(config)
     try:
@@ -133,6 +174,7 @@ def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
     from host.app import find_plugins
 
+    logging.getLogger("plughost.plugins").setLevel(logging.ERROR)  # the table below says it
     registry = find_plugins(settings)
     rows = [r.as_dict() for r in registry.records]
     if args.json:
@@ -203,10 +245,8 @@ def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
-    from host.logs import configure_logging
     from workers.supervisor import run_child, supervise
 
-    configure_logging(settings.log_level, settings.log_format)
     threads = args.threads or settings.jobs_worker_threads
     if not args.child and (not settings.broker_url or settings.broker_url.startswith("stub")):
         print(
@@ -217,6 +257,13 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable
         return 2
     if args.child:
         return run_child(settings, threads)
+    from host.preflight import StartupError, check_broker, check_database
+
+    try:
+        asyncio.run(_check_services(settings, check_database, check_broker))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return supervise(args.processes, threads)
 
 
@@ -346,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from host.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
     result: Any = args.func(args, settings)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
