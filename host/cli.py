@@ -33,10 +33,13 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    from host.datalock import DataDirLocked, lock_data_dir
+
     try:  # the one-line errors: a busy port first (instant), then the services it needs
         sock = bind_socket(host, port)
         asyncio.run(_check_services(settings, check_database, check_broker))
-    except StartupError as exc:
+        lock = lock_data_dir(settings)  # held (open) until this process exits
+    except (StartupError, DataDirLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
@@ -60,6 +63,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger("plughost").debug("start-up failed", exc_info=exc)
         print(f"error: {describe_startup_failure(exc)}", file=sys.stderr)
         return 1
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

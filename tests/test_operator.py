@@ -3,6 +3,7 @@ a non-zero exit, and "serving on" only once the server really answers. Run as su
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -214,3 +215,41 @@ def test_one_access_line_per_request_and_a_setting_to_turn_it_off(env: dict[str,
 
     quiet = serve_and_get({**env, "PLUGHOST_ACCESS_LOG": "false"}, "/healthz", {})
     assert not any("plughost.access" in line for line in quiet)
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """A `plughost serve` subprocess, yielded once it printed "serving on"; stopped afterwards."""
+    with subprocess.Popen(
+        [*PLUGHOST, "serve", "--port", "0"],
+        env=env,
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        try:
+            for line in proc.stderr:
+                if "serving on" in line:
+                    break
+            else:
+                pytest.fail(f"the server exited ({proc.wait()}) without serving")
+            yield proc
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+
+
+def test_a_second_server_on_one_sqlite_data_folder_refuses(env: dict[str, str]) -> None:
+    with serving(env) as first:
+        second = run(env, "serve", "--port", "0")
+    assert second.returncode == 1
+    folder = Path(env["PLUGHOST_DATA_DIR"]).resolve()
+    assert one_error_line(second) == (
+        f"error: another plughost server (pid {first.pid}) already serves the data folder "
+        f"{folder} with its SQLite database: stop it, or give this one its own "
+        "PLUGHOST_DATA_DIR (or a shared PostgreSQL with PLUGHOST_DB_URL)"
+    )
+    with serving(env):  # the lock died with its process: the folder is free again
+        pass
