@@ -289,16 +289,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="plughost",
         description=(
             "plughost: a plugin host server. Settings come from PLUGHOST_* environment variables "
-            "(or plughost.toml): PLUGHOST_DATA_DIR, PLUGHOST_DB_URL, PLUGHOST_BROKER_URL, "
-            "PLUGHOST_ROUTES_DIR, PLUGHOST_PLUGIN_PATH, PLUGHOST_SECRET_KEY, "
-            "PLUGHOST_ADMIN_PASSWORD. See README.md."
+            "(or plughost.toml): PLUGHOST_HOST, PLUGHOST_PORT, PLUGHOST_DATA_DIR, PLUGHOST_DB_URL, "
+            "PLUGHOST_BROKER_URL, PLUGHOST_ROUTES_DIR, PLUGHOST_PLUGINS_DIR, PLUGHOST_PLUGIN_PATH, "
+            "PLUGHOST_SECRET_KEY, PLUGHOST_ADMIN_PASSWORD, PLUGHOST_LOG_FORMAT, PLUGHOST_LOG_LEVEL, "
+            "PLUGHOST_ACCESS_LOG. All of them: host/config.py; see README.md."
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="serve HTTP (and, embedded, run the job worker)")
-    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port to bind (default 8080)")
+    p = sub.add_parser(
+        "serve",
+        help="serve HTTP (and, embedded, run the job worker)",
+        description="Serve the API, gateway, GraphQL and admin UI. Binds the port, checks the "
+        "database (PLUGHOST_DB_URL) and broker (PLUGHOST_BROKER_URL), applies pending migrations "
+        "(dev), mounts the plugins, then prints 'serving on URL'. A problem with any of these is "
+        "one line naming the setting, and exit status 1. Logs go to standard error (text on a "
+        "terminal, else JSON; PLUGHOST_LOG_FORMAT). One server per SQLite data folder.",
+    )
+    p.add_argument(
+        "--host", default=None, help="address to bind (default PLUGHOST_HOST, 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port", type=int, default=None, help="port to bind (default PLUGHOST_PORT, 8080)"
+    )
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(
