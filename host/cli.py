@@ -247,7 +247,21 @@ async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     from host.gateway.check import check_files, files_to_check
 
+    if args.routes_command == "explain":
+        return _routes_explain(args, settings)
     return check_files(files_to_check(args.files, settings.routes_dir))
+
+
+def _routes_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from host.gateway.explain import explain
+
+    files: dict[str, tuple[str, bytes]] = {}
+    for path in sorted(settings.routes_dir.glob("*.json")):
+        if not path.name.startswith("."):
+            files[path.stem.lower()] = (str(path), path.read_bytes())
+    result = explain(files, args.method, args.path, app=args.app)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    return 0 if result.status < 400 else 1
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
@@ -370,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("roles", nargs="*", help="the new roles (none removes all)")
     p.set_defaults(func=_cmd_users)
 
-    p = sub.add_parser("routes", help="gateway route files (routes.d): check")
+    p = sub.add_parser("routes", help="gateway route files (routes.d): check, explain")
     routes = p.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
     c = routes.add_parser(
         "check",
@@ -379,6 +393,19 @@ def build_parser() -> argparse.ArgumentParser:
         "PLUGHOST_ROUTES_DIR). Prints file:line:col: error: ... and exits 1 on any error.",
     )
     c.add_argument("files", nargs="*", help="files to check (default: the routes folder)")
+    e = routes.add_parser(
+        "explain",
+        help="which route a call matches and why, where it goes, which roles it needs",
+        description="Explain METHOD PATH against the route files in PLUGHOST_ROUTES_DIR as the "
+        "gateway would serve it: the app (the /apps/APP/ prefix, else --app as the X-App-Name "
+        "header), the matching route with its file:line:col, other routes that match and why they "
+        "lose (specificity, priority), the mapped location or upstream URL and the roles. "
+        "Exit 1 when the call would get no route (404/405/400).",
+    )
+    e.add_argument("--app", default=None, help="the micro-app, as the X-App-Name header names it")
+    e.add_argument("--json", action="store_true", help="print JSON instead of text")
+    e.add_argument("method", help="GET, POST, ...")
+    e.add_argument("path", help="the path the client calls, e.g. /clients/7 or /apps/mobile/me")
     p.set_defaults(func=_cmd_routes)
 
     p = sub.add_parser("apikeys", help="manage API keys for machines: add, list, revoke")
