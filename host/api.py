@@ -49,6 +49,8 @@ class RouteDef:
     transaction: bool = True
     """State-changing calls run in a unit of work; False for endpoints that manage their own
     (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
+    query: type[BaseModel] | None = None
+    """Typed query parameters (host/query.py): the handler reads `request.validated_query`."""
 
     @property
     def full_path(self) -> str:
@@ -62,6 +64,9 @@ class Routes:
 
     @routes.post("/clients", roles=("clients:write",), body=NewClient, summary="Create a client")
     async def create_client(request: ApiRequest) -> web.Response: ...
+
+    @routes.get("/clients", query=ClientFilter)   # ?officeId=1 -> request.validated_query.officeId
+    async def list_clients(request: ApiRequest) -> web.Response: ...
     """
 
     def __init__(self) -> None:
@@ -78,6 +83,7 @@ class Routes:
         summary: str = "",
         tags: tuple[str, ...] = (),
         max_body: int | None = None,
+        query: type[BaseModel] | None = None,
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.defs.append(
@@ -91,6 +97,7 @@ class Routes:
                     summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                     tags=tags,
                     max_body=max_body,
+                    query=query,
                 )
             )
             return handler
@@ -148,6 +155,8 @@ class ApiRequest:
     route: RouteDef | None = None
     validated: Any = None
     """The body parsed into the route's `body` model, when it declares one."""
+    validated_query: Any = None
+    """The query string parsed into the route's `query` model, when it declares one."""
     raw: web.Request | None = None
     """The aiohttp request for calls that came over HTTP (None for batch and job items)."""
     origin: str = "http"

@@ -23,6 +23,7 @@ from host.api import ApiRequest, RouteDef
 from host.auth import require_roles
 from host.db import unit_of_work
 from host.problems import Problem, from_http_exception, problem_response
+from host.query import parse_query
 from host.routing import Match, MethodNotAllowed, NoRoute, PatternError, Router
 
 __all__ = ("CallNext", "Pipeline", "Stage", "build_router", "match_or_problem", "to_problem")
@@ -158,6 +159,8 @@ class Pipeline:
                 413, f"The request body is {len(request.body)} bytes; the limit is {limit} bytes"
             )
         request = replace(request, match_info=match.params, route=route)
+        if route.query is not None:  # typed query parameters: 400 naming the parameter
+            request.validated_query = parse_query(route.query, request.query)
         if route.body is not None:
             request.validated = route.body.model_validate(await request.json())
         if request.method in SAFE_METHODS or not route.transaction:
