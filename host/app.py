@@ -18,6 +18,7 @@ from host.api import RouteDef
 from host.auth import Authenticator
 from host.bus import Bus
 from host.config import Settings, load_settings
+from host.counters import count_bus_events
 from host.db import close_db, init_db, tortoise_config
 from host.keys import AUTH, BUS, HEALTH, METRICS, PIPELINE, REGISTRY, SETTINGS
 from host.loader import PluginRegistry, discover, load_order
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     install_readiness(app)
+    count_bus_events(app)
     # components add their endpoints, stages and start-up work here, in this order
     from host import openapi
 
