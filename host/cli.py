@@ -123,8 +123,6 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
     from host.app import HOST_APPS, find_plugins
     from host.makemigrations import make_migrations
     from host.migrate import MigrationError
@@ -146,21 +144,23 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
                 print(f"error: no loadable plugin or host app {name!r}{why}", file=sys.stderr)
                 return 1
             targets.append(by_name[name])
-    bar = tqdm(targets, unit="app", disable=True if len(targets) < 2 else None, file=sys.stderr)
+    from host.progress import Progress
+
+    # the scratch databases' "applied migration" lines are noise here
+    logging.getLogger("plughost.migrate").setLevel(logging.WARNING)
+    bar = Progress(targets, "makemigrations", lambda p: p.name)
     for plugin in bar:
-        bar.set_description(plugin.name)
         try:
             made = await make_migrations(
                 plugin, known, name=args.name, base_apps=HOST_APPS, check=args.check
             )
         except MigrationError as exc:
-            bar.close()
-            print(f"error: {exc}", file=sys.stderr)
+            bar.write(f"error: {exc}", sys.stderr)
             return 1
         if not made.written:
-            tqdm.write(f"{plugin.name}: no changes")
+            bar.write(f"{plugin.name}: no changes")
         for path in made.written:
-            tqdm.write(f"{plugin.name}: wrote {path}")
+            bar.write(f"{plugin.name}: wrote {path}")
     return 0
 
 

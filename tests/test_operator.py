@@ -253,3 +253,50 @@ def test_a_second_server_on_one_sqlite_data_folder_refuses(env: dict[str, str]) 
     )
     with serving(env):  # the lock died with its process: the folder is free again
         pass
+
+
+# progress ------------------------------------------------------------------------------------
+def run_on_terminal(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run with standard error on a pseudo-terminal; (exit status, what the terminal received)."""
+    import pty
+
+    primary, replica = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*PLUGHOST, *args], env=env, cwd=REPO, stderr=replica, stdout=replica, timeout=60
+        )
+        os.close(replica)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+    return proc.returncode, b"".join(chunks).decode()
+
+
+def test_routes_check_shows_progress_on_a_terminal_only(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"app{i:02}.json").write_text(
+            '{"version": 1, "routes": [{"path": "/a", "location": "/api/v1/a"}]}'
+        )
+    env = {k: v for k, v in env.items() if k not in {"CI", "PLUGHOST_PROGRESS"}}
+    env["PLUGHOST_ROUTES_DIR"] = str(folder)
+    status, shown = run_on_terminal(env, "routes", "check")
+    assert status == 0
+    assert "checking [1/12] app00.json" in shown and "checking [12/12] app11.json" in shown
+    assert f"{folder}/app11.json: ok (1 routes)" in shown
+
+    piped = run(env, "routes", "check")
+    assert piped.returncode == 0 and "checking [" not in piped.stderr + piped.stdout
+    status, shown = run_on_terminal({**env, "CI": "true"}, "routes", "check")
+    assert status == 0 and "checking [" not in shown and "app11.json: ok" in shown
