@@ -175,7 +175,11 @@ def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for path in created:
         print(f"created {path}")
-    print(f"next: plughost plugins   (then: .venv/bin/python -m pytest {folder / args.name})")
+    print(
+        f"next: .venv/bin/python -m pytest {folder / args.name}   (its test passes now); "
+        f"after changing models.py: plughost makemigrations {args.name}, then plughost migrate "
+        "and restart plughost serve (plugins load at start-up)"
+    )
     return 0
 
 
