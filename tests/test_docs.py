@@ -9,7 +9,11 @@ A block's info string decides (```` ```python file=plugins/tags/__init__.py ````
   run with pytest from inside the plugin's folder;
 - `python`: run as a script (it must stand alone);
 - `console`: each `$ command` runs in a temp copy of the repository's routes.d, and what follows
-  it, up to the next `$`, must be exactly what it prints.
+  it, up to the next `$`, must be exactly what it prints;
+- `sh served`: a shell session against `make run`: it runs with `bash -e -o pipefail` against a
+  fresh `plughost serve` (demo plugins, a copy of routes.d, the generated admin password in
+  var/admin-password), its `make run` line left out and `localhost:8080` pointed at that server;
+  it must succeed and print no problem+json.
 """
 
 from __future__ import annotations
@@ -82,8 +86,10 @@ RUNNABLE = [b for b in ALL if "fragment" not in b.words]
 
 
 def test_every_block_says_what_it_is() -> None:
-    runners = {"json", "toml", "python", "console"}
-    unclear = [f"{b} [{b.info}]" for b in RUNNABLE if b.lang not in runners]
+    runners = {"json", "toml", "python", "console", "sh served"}
+    unclear = [
+        f"{b} [{b.info}]" for b in RUNNABLE if b.lang not in runners and b.info not in runners
+    ]
     assert not unclear, "run these blocks (json, toml, python, console) or mark them fragment"
     assert len(RUNNABLE) >= 8  # the docs keep examples that run
 
@@ -184,3 +190,46 @@ def test_plugins_md_worked_example_runs(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
+
+
+@pytest.mark.parametrize("block", [b for b in RUNNABLE if b.info == "sh served"], ids=str)
+def test_shell_sessions_against_a_server_succeed(block: Block, tmp_path: Path) -> None:
+    shutil.copytree(REPO / "routes.d", tmp_path / "routes.d")
+    env = {
+        **_env(tmp_path),
+        "PLUGHOST_DATA_DIR": "var",
+        "PLUGHOST_ROUTES_DIR": "routes.d",
+        "PLUGHOST_PLUGINS_DIR": str(REPO / "plugins"),
+    }
+    with subprocess.Popen(
+        ["plughost", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        assert server.stderr is not None
+        try:
+            for line in server.stderr:
+                if "serving on" in line:
+                    break
+            else:
+                pytest.fail(f"the server exited ({server.wait()}) without serving")
+            base = line.split("serving on http://", 1)[1].split()[0]
+            script = "\n".join(
+                line for line in block.text.split("\n") if not line.startswith("make run")
+            ).replace("localhost:8080", base)
+            proc = subprocess.run(
+                ["bash", "-e", "-o", "pipefail", "-c", script],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            server.terminate()
+            server.communicate(timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() and "/problems/" not in proc.stdout, proc.stdout
