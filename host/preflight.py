@@ -127,6 +127,10 @@ async def check_broker(settings: Settings) -> None:
 
 def describe_startup_failure(exc: BaseException) -> str:
     """A one-line message for an error that escaped start-up (the checks above missed it)."""
+    from host.migrate import MigrationError
+
+    if isinstance(exc, MigrationError):  # names the plugin and the file already
+        return str(exc)
     return (
         f"start-up failed: {_reason(exc)} "
         "(PLUGHOST_LOG_LEVEL=DEBUG logs the traceback; `plughost plugins` lists plugin problems)"

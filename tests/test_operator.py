@@ -300,3 +300,21 @@ def test_routes_check_shows_progress_on_a_terminal_only(
     assert piped.returncode == 0 and "checking [" not in piped.stderr + piped.stdout
     status, shown = run_on_terminal({**env, "CI": "true"}, "routes", "check")
     assert status == 0 and "checking [" not in shown and "app11.json: ok" in shown
+
+
+def test_a_broken_migration_at_start_up_is_one_error_line(env: dict[str, str]) -> None:
+    plugins = Path(env["PLUGHOST_PLUGINS_DIR"])
+    assert run(env, "new-plugin", "brk", "--dir", str(plugins)).returncode == 0
+    broken = plugins / "brk" / "migrations" / "sqlite" / "1_20260101000000_broken.py"
+    broken.write_text(
+        "RUN_IN_TRANSACTION = True\n"
+        'async def upgrade(db):\n    return """CREATE TABLE "brk_bad" (;"""\n'
+        'async def downgrade(db):\n    return ""\n'
+    )
+    out = run(env, "serve", "--port", "0")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: plugin 'brk': migration {broken} failed: OperationalError: near \";\": syntax error"
+    ]
+    assert "serving on" not in out.stderr
