@@ -175,10 +175,10 @@ def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for path in created:
         print(f"created {path}")
+    print(f"next: .venv/bin/python -m pytest {folder / args.name}   (its test passes now)")
     print(
-        f"next: .venv/bin/python -m pytest {folder / args.name}   (its test passes now); "
-        f"after changing models.py: plughost makemigrations {args.name}, then plughost migrate "
-        "and restart plughost serve (plugins load at start-up)"
+        f"after changing models.py: plughost makemigrations {args.name} && plughost migrate, "
+        "then restart plughost serve (plugins are mounted at start-up)"
     )
     return 0
 
@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "makemigrations",
-        help="write a plugin's next migration for SQLite and PostgreSQL (one command)",
+        help="write a plugin's next migration for SQLite and PostgreSQL (no server needed)",
         description=(
             "Diff a plugin's models against its last migration and write the next one into "
             "<plugin>/migrations/sqlite/ and <plugin>/migrations/postgres/. Needs no server: the "
