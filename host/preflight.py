@@ -93,10 +93,19 @@ async def check_database(settings: Settings) -> None:
             ) from None
         return
     import asyncpg
+    from tortoise.backends.base.config_generator import expand_db_url
 
     try:
+        # read the URL as Tortoise will (its pool options, e.g. ?maxsize=, are no server settings)
+        cred = expand_db_url(url)["credentials"]
         conn = await asyncpg.connect(
-            url.replace("postgres://", "postgresql://", 1), timeout=TIMEOUT
+            host=cred.get("host"),
+            port=cred.get("port"),
+            user=cred.get("user"),
+            password=cred.get("password"),
+            database=cred.get("database"),
+            ssl=cred.get("ssl"),
+            timeout=TIMEOUT,
         )
     except Exception as exc:  # refused, unknown host, bad password, missing database...
         raise StartupError(
