@@ -316,6 +316,9 @@ def _edit_page(
     app_status: dict[str, Any] | None = None,
     flash: str = "",
     status: int = 200,
+    explained: list[str] | None = None,
+    try_method: str = "GET",
+    try_path: str = "",
 ) -> web.Response:
     return page(
         request,
@@ -331,6 +334,9 @@ def _edit_page(
             "checked": checked,
             "app_status": app_status,
             "flash": flash,
+            "explained": explained,
+            "try_method": try_method,
+            "try_path": try_path,
         },
         status=status,
     )
@@ -346,6 +352,8 @@ async def routes_save(request: web.Request) -> web.StreamResponse:
     action = str(form.get("action", "save"))
     current = await read_file(request, app)
     current_text = current[0] if current else ""
+    if action == "try":
+        return await _try_path(request, app, text, etag, form)
     if action == "check":
         result = await call(
             request,
@@ -397,6 +405,29 @@ async def routes_save(request: web.Request) -> web.StreamResponse:
         problems=file_problems(result, text),
         diff=diff_lines(current_text, text),
         status=422,
+    )
+
+
+async def _try_path(
+    request: web.Request, app: str, text: str, etag: str, form: Any
+) -> web.Response:
+    """The "try a path" box: explain a call against the text being edited, nothing saved."""
+    method = str(form.get("try_method", "GET")).upper() or "GET"
+    path = str(form.get("try_path", "")).strip() or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    result = await call(
+        request,
+        "POST",
+        f"{API}/explain",
+        body=text.encode(),
+        headers={"Content-Type": "application/json"},
+        query={"app": app, "method": method, "path": path},
+    )
+    data = result.data if isinstance(result.data, dict) else {}
+    lines = [str(x) for x in data.get("explanation") or [str(data.get("detail", "no answer"))]]
+    return _edit_page(
+        request, app, text, etag=etag, explained=lines, try_method=method, try_path=path
     )
 
 

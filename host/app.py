@@ -23,6 +23,7 @@ from host.auth import AUTH, Authenticator
 from host.auth.users import ensure_first_admin
 from host.bus import BUS, Bus
 from host.config import SETTINGS, Settings, load_settings
+from host.counters import count_bus_events
 from host.data.db import close_db, init_db, tortoise_config
 from host.data.migrate import TABLE_APPS, apply_migrations
 from host.gateway import gateway_routing_stage
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     for part in (*BUILTINS, *app[REGISTRY].loaded):
         if part.install is not None:
             part.install(app)  # their start-up work runs after _plugins, in this order
+    count_bus_events(app)
     # everything else (the admin UI mounts its own sub-app at /admin) is one pass of the pipeline
     app.router.add_route("*", "/{tail:.*}", edge)
     return app
@@ -179,12 +181,12 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
     for error in pipeline.mount([r for r in routes if r.plugin in owners]):
         log.error("route not mounted", extra={"error": error})
     pipeline.build(app)
+    loaded, skipped = [p.name for p in registry.loaded], [r.name for r in registry.skipped]
     log.info(
-        "plugins mounted",
-        extra={
-            "loaded": [p.name for p in registry.loaded],
-            "skipped": {r.name: r.reason for r in registry.skipped},
-        },
+        "plugins mounted: %s%s",
+        ", ".join(loaded) or "none",
+        f"; skipped: {', '.join(skipped)} (see /healthz or `plughost plugins`)" if skipped else "",
+        extra={"loaded": loaded, "skipped": skipped, "_plain_text": True},
     )
     yield
     await bus.close()

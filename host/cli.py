@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,24 +22,70 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from host.app import create_app
-    from host.http.logs import configure_logging
+    from host.http.logs import ACCESS_LOGGER, AccessLogger
+    from host.preflight import (
+        StartupError,
+        bind_socket,
+        check_broker,
+        check_database,
+        describe_startup_failure,
+    )
 
-    configure_logging(settings.log_level, settings.log_format)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    from host.datalock import DataDirLocked, lock_data_dir
+
+    try:  # the one-line errors: a busy port first (instant), then the services it needs
+        sock = bind_socket(host, port)
+        asyncio.run(_check_services(settings, check_database, check_broker))
+        lock = lock_data_dir(settings)  # held (open) until this process exits
+    except (StartupError, DataDirLocked) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     app = create_app(settings)
     from host.gateway import enable_sighup
 
     enable_sighup(app)  # reload routes.d on SIGHUP
-    print(f"plughost serving on http://{host}:{port}  (Ctrl-C to stop)", file=sys.stderr)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    bound = sock.getsockname()
+
+    def serving(_: str) -> None:  # aiohttp calls this once start-up ran and the socket listens
+        print(f"plughost serving on http://{host}:{bound[1]}  (Ctrl-C to stop)", file=sys.stderr)
+
+    try:
+        web.run_app(
+            app,
+            sock=sock,
+            print=serving,
+            access_log=logging.getLogger(ACCESS_LOGGER) if settings.access_log else None,
+            access_log_class=AccessLogger,
+        )
+    except Exception as exc:  # start-up work failed after the checks (database lost, plugin...)
+        logging.getLogger("plughost").debug("start-up failed", exc_info=exc)
+        print(f"error: {describe_startup_failure(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
+
+
+async def _check_services(
+    settings: Settings, *checks: Callable[[Settings], Awaitable[None]]
+) -> None:
+    for check in checks:
+        await check(settings)
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     from host.app import database_config, find_plugins
     from host.data.db import close_db, init_db
+    from host.preflight import StartupError, check_database
 
+    try:
+        await check_database(settings)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     config = database_config(settings, find_plugins(settings).loaded)
     db = await init_db(config)
     try:
@@ -76,8 +123,6 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
     from host.app import HOST_APPS, find_plugins
     from host.data.makemigrations import make_migrations
     from host.data.migrate import MigrationError
@@ -99,19 +144,23 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
                 print(f"error: no loadable plugin or host app {name!r}{why}", file=sys.stderr)
                 return 1
             targets.append(by_name[name])
-    bar = tqdm(targets, unit="app", disable=True if len(targets) < 2 else None, file=sys.stderr)
+    from host.progress import Progress
+
+    # the scratch databases' "applied migration" lines are noise here
+    logging.getLogger("plughost.migrate").setLevel(logging.WARNING)
+    bar = Progress(targets, "makemigrations", lambda p: p.name)
     for plugin in bar:
-        bar.set_description(plugin.name)
         try:
-            made = await make_migrations(plugin, known, name=args.name, base_apps=HOST_APPS)
+            made = await make_migrations(
+                plugin, known, name=args.name, base_apps=HOST_APPS, check=args.check
+            )
         except MigrationError as exc:
-            bar.close()
-            print(f"error: {exc}", file=sys.stderr)
+            bar.write(f"error: {exc}", sys.stderr)
             return 1
         if not made.written:
-            tqdm.write(f"{plugin.name}: no changes")
+            bar.write(f"{plugin.name}: no changes")
         for path in made.written:
-            tqdm.write(f"{plugin.name}: wrote {path}")
+            bar.write(f"{plugin.name}: wrote {path}")
     return 0
 
 
@@ -126,13 +175,18 @@ def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for path in created:
         print(f"created {path}")
-    print(f"next: plughost plugins   (then: .venv/bin/python -m pytest {folder / args.name})")
+    print(f"next: .venv/bin/python -m pytest {folder / args.name}   (its test passes now)")
+    print(
+        f"after changing models.py: plughost makemigrations {args.name} && plughost migrate, "
+        "then restart plughost serve (plugins are mounted at start-up)"
+    )
     return 0
 
 
 def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
     from host.app import find_plugins
 
+    logging.getLogger("plughost.plugins").setLevel(logging.ERROR)  # the table below says it
     registry = find_plugins(settings)
     rows = [r.as_dict() for r in registry.records]
     if args.json:
@@ -199,14 +253,26 @@ async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     from host.gateway.check import check_files, files_to_check
 
+    if args.routes_command == "explain":
+        return _routes_explain(args, settings)
     return check_files(files_to_check(args.files, settings.routes_dir))
 
 
+def _routes_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from host.gateway.explain import explain
+
+    files: dict[str, tuple[str, bytes]] = {}
+    for path in sorted(settings.routes_dir.glob("*.json")):
+        if not path.name.startswith("."):
+            files[path.stem.lower()] = (str(path), path.read_bytes())
+    result = explain(files, args.method, args.path, app=args.app)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    return 0 if result.status < 400 else 1
+
+
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
-    from host.http.logs import configure_logging
     from workers.supervisor import run_child, supervise
 
-    configure_logging(settings.log_level, settings.log_format)
     threads = args.threads or settings.jobs_worker_threads
     if not args.child and (not settings.broker_url or settings.broker_url.startswith("stub")):
         print(
@@ -217,6 +283,13 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable
         return 2
     if args.child:
         return run_child(settings, threads)
+    from host.preflight import StartupError, check_broker, check_database
+
+    try:
+        asyncio.run(_check_services(settings, check_database, check_broker))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return supervise(args.processes, threads)
 
 
@@ -236,16 +309,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="plughost",
         description=(
             "plughost: a plugin host server. Settings come from PLUGHOST_* environment variables "
-            "(or plughost.toml): PLUGHOST_DATA_DIR, PLUGHOST_DB_URL, PLUGHOST_BROKER_URL, "
-            "PLUGHOST_ROUTES_DIR, PLUGHOST_PLUGIN_PATH, PLUGHOST_SECRET_KEY, "
-            "PLUGHOST_ADMIN_PASSWORD. See README.md."
+            "(or plughost.toml): PLUGHOST_HOST, PLUGHOST_PORT, PLUGHOST_DATA_DIR, PLUGHOST_DB_URL, "
+            "PLUGHOST_BROKER_URL, PLUGHOST_ROUTES_DIR, PLUGHOST_PLUGINS_DIR, PLUGHOST_PLUGIN_PATH, "
+            "PLUGHOST_SECRET_KEY, PLUGHOST_ADMIN_PASSWORD, PLUGHOST_LOG_FORMAT, PLUGHOST_LOG_LEVEL, "
+            "PLUGHOST_ACCESS_LOG. All of them: host/config.py; see README.md."
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="serve HTTP (and, embedded, run the job worker)")
-    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port to bind (default 8080)")
+    p = sub.add_parser(
+        "serve",
+        help="serve HTTP (and, embedded, run the job worker)",
+        description="Serve the API, gateway, GraphQL and admin UI. Binds the port, checks the "
+        "database (PLUGHOST_DB_URL) and broker (PLUGHOST_BROKER_URL), applies pending migrations "
+        "(dev), mounts the plugins, then prints 'serving on URL'. A problem with any of these is "
+        "one line naming the setting, and exit status 1. Logs go to standard error (text on a "
+        "terminal, else JSON; PLUGHOST_LOG_FORMAT). One server per SQLite data folder.",
+    )
+    p.add_argument(
+        "--host", default=None, help="address to bind (default PLUGHOST_HOST, 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port", type=int, default=None, help="port to bind (default PLUGHOST_PORT, 8080)"
+    )
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(
@@ -257,18 +343,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "makemigrations",
-        help="write a plugin's next migration for SQLite and PostgreSQL (one command)",
+        help="write a plugin's next migration for SQLite and PostgreSQL (no server needed)",
         description=(
             "Diff a plugin's models against its last migration and write the next one into "
-            "<plugin>/migrations/sqlite/ and <plugin>/migrations/postgres/. Uses a temp SQLite "
-            "file and a temp PostgreSQL database on PLUGHOST_MIGRATIONS_PG (else PLUGHOST_TEST_PG, "
-            "else postgres://postgres@127.0.0.1:5432/postgres); fails without writing when that "
-            "server is unreachable. See docs/migrations.md."
+            "<plugin>/migrations/sqlite/ and <plugin>/migrations/postgres/. Needs no server: the "
+            "SQLite file is proven on a temp file, the PostgreSQL one is rendered offline. --check "
+            "also proves the PostgreSQL file on a temp database on PLUGHOST_MIGRATIONS_PG (else "
+            "PLUGHOST_TEST_PG, else postgres://postgres@127.0.0.1:5432/postgres) and fails "
+            "without writing when that server is unreachable. See docs/migrations.md."
         ),
     )
     p.add_argument("plugins", nargs="*", metavar="PLUGIN", help="plugin or host app name(s)")
     p.add_argument("--all", action="store_true", help="every host app and loaded plugin")
     p.add_argument("--name", default="update", help="short name of the migration (default update)")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also apply the PostgreSQL file on a scratch database (needs a server)",
+    )
     p.set_defaults(func=_cmd_makemigrations)
 
     p = sub.add_parser(
@@ -304,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("roles", nargs="*", help="the new roles (none removes all)")
     p.set_defaults(func=_cmd_users)
 
-    p = sub.add_parser("routes", help="gateway route files (routes.d): check")
+    p = sub.add_parser("routes", help="gateway route files (routes.d): check, explain")
     routes = p.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
     c = routes.add_parser(
         "check",
@@ -313,6 +405,19 @@ def build_parser() -> argparse.ArgumentParser:
         "PLUGHOST_ROUTES_DIR). Prints file:line:col: error: ... and exits 1 on any error.",
     )
     c.add_argument("files", nargs="*", help="files to check (default: the routes folder)")
+    e = routes.add_parser(
+        "explain",
+        help="which route a call matches and why, where it goes, which roles it needs",
+        description="Explain METHOD PATH against the route files in PLUGHOST_ROUTES_DIR as the "
+        "gateway would serve it: the app (the /apps/APP/ prefix, else --app as the X-App-Name "
+        "header), the matching route with its file:line:col, other routes that match and why they "
+        "lose (specificity, priority), the mapped location or upstream URL and the roles. "
+        "Exit 1 when the call would get no route (404/405/400).",
+    )
+    e.add_argument("--app", default=None, help="the micro-app, as the X-App-Name header names it")
+    e.add_argument("--json", action="store_true", help="print JSON instead of text")
+    e.add_argument("method", help="GET, POST, ...")
+    e.add_argument("path", help="the path the client calls, e.g. /clients/7 or /apps/mobile/me")
     p.set_defaults(func=_cmd_routes)
 
     p = sub.add_parser("apikeys", help="manage API keys for machines: add, list, revoke")
@@ -346,6 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from host.http.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
     result: Any = args.func(args, settings)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)

@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     """Apply pending migrations and start the embedded worker inside `plughost serve`."""
 
     log_level: str = "INFO"
-    log_format: str = Field(default="json", pattern="^(json|text)$")
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
+    """auto: text when standard error is a terminal, else JSON lines."""
+    access_log: bool = True
+    """One log line per HTTP request (method, path, status, ms, request id) from `plughost serve`."""
 
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     anonymous_max_body_bytes: int = Field(default=64 << 10, gt=0)

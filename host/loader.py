@@ -40,7 +40,12 @@ class PluginRecord:
 
     def skip(self, reason: str) -> None:
         self.status, self.reason = "skipped", reason
-        log.warning("plugin skipped", extra={"plugin": self.name, "reason": reason})
+        log.warning(
+            "plugin skipped: %s (%s)",
+            self.name,
+            reason,
+            extra={"plugin": self.name, "reason": reason, "_plain_text": True},
+        )
 
     def as_dict(self) -> dict[str, str]:
         out = {"name": self.name, "version": self.version, "status": self.status}

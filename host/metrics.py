@@ -84,12 +84,21 @@ class Metrics:
             "plughost_plugins", "Plugins by status", ["status"], registry=self.registry
         )
         self.bus_events = Counter(
-            "plughost_bus_events", "Events published on the bus", ["topic"], registry=self.registry
+            "plughost_bus_events",
+            "Events delivered by the bus (after commit), by topic",
+            ["topic"],
+            registry=self.registry,
         )
         self.batch_items = Counter(
             "plughost_batch_items",
             "Batch items run, by status class",
             ["status"],
+            registry=self.registry,
+        )
+        self.job_items = Counter(
+            "plughost_job_items",
+            "Job item runs, by the state each ended in (done, failed, queued for a retry, lost)",
+            ["state"],
             registry=self.registry,
         )
 

@@ -50,6 +50,13 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
             for n in params
         ]
+    if route.query is not None:  # typed query parameters, one entry per model field
+        schema = route.query.model_json_schema()
+        required = set(schema.get("required", []))
+        op.setdefault("parameters", []).extend(
+            {"name": n, "in": "query", "required": n in required, "schema": s}
+            for n, s in schema.get("properties", {}).items()
+        )
     if route.public:
         op["security"] = []
     else:

@@ -130,54 +130,34 @@ class Item(Model):
 
 TEST = '''"""Tests of the __NAME__ plugin: a real server on a temp SQLite database with this plugin loaded.
 
-Run: `.venv/bin/python -m pytest <plugins dir>/__NAME__` (the repo's pytest settings apply).
+Run from anywhere with plughost installed: `pytest <plugins dir>/__NAME__`, or `pytest` inside the
+plugin folder. The `plughost` fixture comes with plughost (`host.testing`, a pytest plugin).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from host.app import create_app
-from host.config import Settings
-from host.bus import BUS
 
-PLUGINS_DIR = Path(__file__).resolve().parents[2]
-PASSWORD = "__NAME__-test-password"  # noqa: S105 (a throwaway test server)
+@pytest.fixture
+async def client(plughost: Any) -> Any:
+    return await plughost.start()
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, tmp_path: Path) -> Any:
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        routes_dir=tmp_path / "routes.d",
-        plugins_dir=PLUGINS_DIR,
-        plugin_path="",
-        db_url="",
-        broker_url="",
-        secret_key="__NAME__-test-secret-key-0123456789abcdef",  # noqa: S106
-        admin_password=PASSWORD,
-        log_format="text",
-    )
-    return await aiohttp_client(create_app(settings))
+async def headers(plughost: Any, client: Any) -> dict[str, str]:
+    return dict(await plughost.login(client))
 
 
-@pytest.fixture
-async def headers(client: Any) -> dict[str, str]:
-    resp = await client.post(
-        "/api/v1/authentication", json={"username": "admin", "password": PASSWORD}
-    )
-    assert resp.status == 200, await resp.text()
-    return {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
-
-
-async def test_create_then_read_and_the_bus_handler_ran(client: Any, headers: Any) -> None:
+async def test_create_then_read_and_the_bus_handler_ran(
+    plughost: Any, client: Any, headers: Any
+) -> None:
     resp = await client.post("/api/v1/__NAME__/items", json={"title": "first"}, headers=headers)
     assert resp.status == 201, await resp.text()
     item_id = (await resp.json())["resourceId"]
-    await client.app[BUS].join()
+    await plughost.settle(client)  # the bus handler ran
     resp = await client.get(f"/api/v1/__NAME__/items/{item_id}", headers=headers)
     assert resp.status == 200
     assert await resp.json() == {"id": item_id, "title": "first", "seen": True}

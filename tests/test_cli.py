@@ -46,8 +46,21 @@ def test_help_explains_every_command(env: dict[str, str]) -> None:
     assert out.returncode == 0
     for command in ("serve", "migrate", "plugins", "users", "apikeys"):
         assert command in out.stdout
+    for variable in ("PLUGHOST_HOST", "PLUGHOST_PORT", "PLUGHOST_DB_URL", "PLUGHOST_LOG_FORMAT"):
+        assert variable in " ".join(out.stdout.split())
     sub = run(env, "users", "add", "--help")
     assert sub.returncode == 0 and "--role" in sub.stdout
+    serve = run(env, "serve", "--help")
+    assert "prints 'serving on URL'" in " ".join(serve.stdout.split())
+
+
+def test_readme_command_table_names_every_command(env: dict[str, str]) -> None:
+    from host.cli import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in commands:
+        assert f"| `{name}" in readme, f"README's command table misses {name}"
 
 
 def test_bad_setting_names_the_variable_and_exits_2(env: dict[str, str]) -> None:

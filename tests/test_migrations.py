@@ -332,23 +332,28 @@ def test_plugin_without_migrations_dev_creates_tables_else_fails(tmp_path: Path)
     assert probe(dev)["counts"]["nomig_item"] == 0
 
 
-def test_makemigrations_without_postgres_fails_and_writes_nothing(tmp_path: Path) -> None:
+def _add_field(plugins: Path, name: str, field: str) -> None:
+    models = plugins / name / "models.py"
+    models.write_text(models.read_text().replace("    seen = ", f"    {field}\n    seen = "))
+
+
+def test_makemigrations_needs_no_server_and_check_needs_one(tmp_path: Path) -> None:
     plugins = _scaffold(tmp_path, "nopg")
-    (plugins / "nopg" / "models.py").write_text(
-        (plugins / "nopg" / "models.py")
-        .read_text()
-        .replace(
-            "    seen = ", "    extra = fields.CharField(max_length=20, null=True)\n    seen = "
-        )
-    )
+    _add_field(plugins, "nopg", "extra = fields.CharField(max_length=20, null=True)")
     before = sorted(p.name for p in (plugins / "nopg" / "migrations").rglob("*.py"))
     env = env_for(
         tmp_path, plugins=plugins, PLUGHOST_MIGRATIONS_PG="postgres://nobody@127.0.0.1:9/x"
     )
-    proc = plughost("makemigrations", "nopg", env=env, check=False)
+    proc = plughost("makemigrations", "nopg", "--check", env=env, check=False)
     assert proc.returncode == 1
     assert "PostgreSQL at postgres://nobody@127.0.0.1:9/x is unreachable" in proc.stderr
     assert sorted(p.name for p in (plugins / "nopg" / "migrations").rglob("*.py")) == before
+
+    out = plughost("makemigrations", "nopg", "--name", "extra", env=env).stdout
+    written = re.findall(r"nopg: wrote (\S+)", out)
+    assert {Path(p).parent.name for p in written} == {"sqlite", "postgres"}
+    assert all('"extra"' in Path(p).read_text() for p in written)
+    assert "applied nopg/1_" in plughost("migrate", env=env).stdout
 
 
 @pytest.mark.pg
@@ -356,14 +361,9 @@ async def test_makemigrations_after_adding_a_field_writes_both_dialects(
     tmp_path: Path, pg_url: str
 ) -> None:
     plugins = _scaffold(tmp_path, "grow")
-    models = plugins / "grow" / "models.py"
-    models.write_text(
-        models.read_text().replace(
-            "    seen = ", "    note = fields.CharField(max_length=50, null=True)\n    seen = "
-        )
-    )
+    _add_field(plugins, "grow", "note = fields.CharField(max_length=50, null=True)")
     env = env_for(tmp_path, plugins=plugins, PLUGHOST_MIGRATIONS_PG=os.environ["PLUGHOST_TEST_PG"])
-    out = plughost("makemigrations", "grow", "--name", "add_note", env=env).stdout
+    out = plughost("makemigrations", "grow", "--name", "add_note", env=env).stdout  # offline
     written = re.findall(r"grow: wrote (\S+)", out)
     assert len(written) == 2
     names = {Path(p).name for p in written}
@@ -371,10 +371,18 @@ async def test_makemigrations_after_adding_a_field_writes_both_dialects(
     assert {Path(p).parent.name for p in written} == {"sqlite", "postgres"}
     for path in written:
         assert '"note"' in Path(path).read_text()
+    offline = {Path(p).parent.name: Path(p).read_text() for p in written}
     for url in ("", pg_url):  # the new file applies on both databases
         db_env = env_for(tmp_path / ("pg" if url else "lite"), url, plugins=plugins)
         out = plughost("migrate", env=db_env).stdout
         assert f"applied grow/{next(iter(names))}" in out
+
+    # the PostgreSQL round trip (--check) writes the very same file as the offline rendering
+    for path in written:
+        Path(path).unlink()
+    out = plughost("makemigrations", "grow", "--name", "add_note", "--check", env=env).stdout
+    checked = {Path(p).parent.name: Path(p).read_text() for p in re.findall(r"wrote (\S+)", out)}
+    assert checked == offline
 
 
 @pytest.mark.pg

@@ -26,6 +26,7 @@ from host.batch.items import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
 from host.context import RequestContext
+from host.counters import count_batch_items
 from host.data.db import unit_of_work
 from host.pipeline import Call, Pipeline, subrequest
 from host.pipeline.pipeline import response_json_bytes
@@ -115,9 +116,12 @@ class BatchRun:
 async def run_batch(plan: Plan, run: BatchRun) -> Outcome:
     runner = _Runner(plan, run)
     if run.enclosing:
-        return await runner.in_one_transaction()
-    await runner.concurrently()
-    return Outcome(runner.finished())
+        outcome = await runner.in_one_transaction()
+    else:
+        await runner.concurrently()
+        outcome = Outcome(runner.finished())
+    count_batch_items(run.app, (r.status for r in outcome.results))
+    return outcome
 
 
 class _Abort(Exception):

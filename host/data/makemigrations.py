@@ -96,11 +96,15 @@ async def make_migrations(
     name: str = "update",
     pg_url: str | None = None,
     base_apps: Sequence[Plugin] = (),
+    check: bool = False,
 ) -> MadeMigration:
     """Write the target's next migration into every dialect folder (or nothing when unchanged).
 
     `known` resolves the target's requirements; `base_apps` (the host's apps) are always present
     at run time, so a plugin's models may point at them without listing them in `requires`.
+    The SQLite file is always proven on a scratch file; the PostgreSQL one is rendered offline
+    (aerich's DDL classes need a dialect, not a server) unless `check` asks for the round trip on
+    a scratch PostgreSQL database.
     """
     if not target.models_module:
         raise MigrationError(f"plugin {target.name!r} declares no models")
@@ -128,8 +132,12 @@ async def make_migrations(
     contents: dict[str, tuple[str, bool]] = {}
     with tempfile.TemporaryDirectory(prefix="plughost-mk-") as tmp:
         for dialect in DIALECTS:
+            workdir = Path(tmp) / dialect
+            if dialect != "sqlite" and not check:
+                contents[dialect] = await _generate_offline(dialect, chain, filename, workdir)
+                continue
             async with _scratch_database(dialect, Path(tmp), pg_url) as url:
-                contents[dialect] = await _generate(url, chain, filename, Path(tmp) / dialect)
+                contents[dialect] = await _generate(url, chain, filename, workdir)
     result = MadeMigration(target.name)
     if not any(changed for _, changed in contents.values()):
         return result
@@ -250,6 +258,57 @@ async def _generate(
 
 
 OFFLINE_URLS = {"sqlite": "sqlite://:memory:", "postgres": "postgres://offline@127.0.0.1:9/offline"}
+"""Connection URLs never opened: Tortoise connects lazily, and DDL rendering needs only the dialect."""
+
+
+async def _generate_offline(
+    dialect: str, chain: list[Plugin], filename: str, workdir: Path
+) -> tuple[str, bool]:
+    """The target's next file for `dialect` with no server: the first one from the schema
+    generator, later ones from aerich's offline diff against the MODELS_STATE of the last file."""
+    target = chain[-1]
+    config = tortoise_config(
+        OFFLINE_URLS[dialect], [(p.name, [p.models_module]) for p in chain if p.models_module]
+    )
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=config)
+    try:
+        client = Tortoise.get_connection(CONNECTION)
+        models = app_models(target.name)
+        existing = migration_files(dialect_dir(target, dialect))
+        if not existing:
+            text = migration_text(
+                create_tables_sql(client, models, safe=True),
+                drop_tables_sql(client, models),
+                get_models_describe(target.name),
+            )
+            return text, True
+        _reset_aerich_state()
+        history = workdir / target.name
+        history.mkdir(parents=True, exist_ok=True)
+        for file in existing:
+            shutil.copy(file.path, history / file.name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                await Migrate.init(config, target.name, str(workdir), offline=True)
+                label = filename[:-3].split("_", 2)[2]
+                changed = bool(
+                    await Migrate.migrate(label, empty=False, no_input=True, offline=True)
+                )
+        except RuntimeError as exc:  # a last file without MODELS_STATE (written by old aerich)
+            raise MigrationError(f"plugin {target.name!r}: {exc}; or run with --check") from exc
+        text = migration_text(
+            _joined(Migrate.upgrade_operators),
+            _joined(Migrate.downgrade_operators),
+            get_models_describe(target.name),
+        )
+        _reset_aerich_state()
+        return text, changed
+    finally:
+        await Tortoise.close_connections()
+        EXECUTOR_CACHE.clear()
 
 
 async def write_initial_offline(target: Plugin) -> list[Path]:

@@ -295,7 +295,8 @@ async def _apply_plugin(
                 f"plugin {plugin.name!r} has models but no {dialect} migrations in {folder}; {hint}"
             )
         log.warning(
-            "plugin has no migrations: creating its tables directly (dev mode); %s",
+            "plugin %s has no migrations: creating its tables directly (dev mode); %s",
+            plugin.name,
             hint,
             extra={"plugin": plugin.name, "dialect": dialect},
         )
@@ -307,7 +308,12 @@ async def _apply_plugin(
         if file.name in done:
             continue
         await apply_file(client, dialect, plugin.name, file.path)
-        log.info("applied migration", extra={"plugin": plugin.name, "file": file.name})
+        log.info(
+            "applied migration %s/%s",
+            plugin.name,
+            file.name,
+            extra={"plugin": plugin.name, "file": file.name, "_plain_text": True},
+        )
         applied.append(file.name)
     return applied
 

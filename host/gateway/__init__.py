@@ -68,10 +68,21 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     try:
         store.directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        log.error("routes folder %s cannot be created: %s", store.directory, exc)
+        log.error(
+            "routes folder %s cannot be created (%s): fix PLUGHOST_ROUTES_DIR",
+            store.directory,
+            exc.strerror,
+        )
     gateway.session = new_session()
     summary = await store.reload(reason="start-up")
-    log.info("routes loaded at start-up: %s", summary)
+    apps = [f"{app} ({store.status[app].routes} routes)" for app in summary["applied"]]
+    log.info(
+        "routes loaded at start-up from %s: %s%s",
+        store.directory,
+        ", ".join(apps) or "no app",
+        f"; failed: {', '.join(summary['failed'])}" if summary["failed"] else "",
+        extra={**summary, "_plain_text": True},
+    )
     stop = asyncio.Event()
     watcher = asyncio.create_task(
         watch_routes(

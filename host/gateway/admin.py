@@ -59,6 +59,32 @@ async def routes_validate(request: ApiRequest) -> web.Response:
     )
 
 
+@routes.post("/admin/routes/explain", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+async def routes_explain(request: ApiRequest) -> web.Response:
+    """Explain `?method=&path=` against a file's text before it is saved (`?app=` names the app
+    whose file the body replaces; the other apps' files are read from the routes folder)."""
+    from host.gateway.explain import explain
+
+    gateway = request.app[GATEWAY]
+    app = request.query.get("app", "").lower()
+    method, path = request.query.get("method", "GET"), request.query.get("path", "")
+    if not path.startswith("/"):
+        raise Problem(400, "Give the path to try as ?path=/..., starting with '/'")
+    if app and not APP_NAME.match(app):
+        raise Problem(400, f"Bad app name {app!r}")
+
+    def work() -> dict[str, Any]:
+        files: dict[str, tuple[str, bytes]] = {}
+        for file in sorted(gateway.store.directory.glob("*.json")):
+            if not file.name.startswith(".") and (raw := _read(file)) is not None:
+                files[file.stem.lower()] = (file.name, raw)
+        if app:
+            files[app] = (f"{app}.json (edited)", request.body)
+        return explain(files, method, path, app=app or None).as_dict()
+
+    return web.json_response(await asyncio.to_thread(work))
+
+
 @routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
 async def routes_read(request: ApiRequest) -> web.Response:
     """The file's text, with its ETag for a later PUT/DELETE."""

@@ -17,27 +17,30 @@ def check_files(paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.s
     if not paths:
         print("no route files to check", file=err)
         return 1
-    for path in paths:
+    from host.progress import Progress
+
+    bar = Progress(paths, "checking", lambda p: p.name, minimum=10)
+    for path in bar:
         app = path.name.removesuffix(".json").lower()
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            print(f"{path}:1:1: error: cannot read ({exc.strerror})", file=err)
+            bar.write(f"{path}:1:1: error: cannot read ({exc.strerror})", err)
             failed += 1
             continue
         result = compile_table(app, raw)
         errors = list(result.errors)
         if not APP_NAME.match(app) or not path.name.endswith(".json"):
-            print(f"{path}:1:1: error: the file name must be <app>.json (a-z, 0-9, _, -)", file=err)
+            bar.write(f"{path}:1:1: error: the file name must be <app>.json (a-z, 0-9, _, -)", err)
             failed += 1
         for error in errors:
-            print(error.format(str(path)), file=err)
+            bar.write(error.format(str(path)), err)
         for warning in result.warnings:
-            print(warning.format(str(path), "warning"), file=err)
+            bar.write(warning.format(str(path), "warning"), err)
         if errors:
             failed += 1
         elif result.table is not None:
-            print(f"{path}: ok ({len(result.table.routes)} routes)", file=out)
+            bar.write(f"{path}: ok ({len(result.table.routes)} routes)", out)
     return 1 if failed else 0
 
 

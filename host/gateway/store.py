@@ -175,7 +175,13 @@ class RouteStore:
         if summary["applied"] or summary["removed"]:
             self.tables = MappingProxyType(tables)
             self.reloads += 1
-            log.info("routes reloaded (%s): %s", reason, summary)
+            if reason != "start-up":  # the start-up line (with route counts) is the gateway's
+                log.info(
+                    "routes reloaded (%s): applied %s; failed %s; removed %s",
+                    reason,
+                    *(", ".join(summary[k]) or "none" for k in ("applied", "failed", "removed")),
+                    extra={**summary, "_plain_text": True},
+                )
         return summary
 
     def health(self) -> dict[str, Any]:

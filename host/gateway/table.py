@@ -129,8 +129,10 @@ def compile_table(name: str, raw: bytes | str) -> CompileResult:
     """Validate a whole file and build its table; any error means no table."""
     data = raw.encode() if isinstance(raw, str) else raw
     document, positions, errors = parse_document(data)
-    if errors or positions is None:
+    if positions is None:
         return CompileResult(None, errors, [])
+    if errors:  # report the routes' own errors too: a schema error must not hide them
+        return CompileResult(None, _sorted(errors + _route_errors(document, positions, errors)), [])
     upstreams, errors = _upstreams(document.get("upstreams", {}), positions)
     router: Router[GatewayRoute] = Router()
     routes: list[GatewayRoute] = []
@@ -141,10 +143,7 @@ def compile_table(name: str, raw: bytes | str) -> CompileResult:
             route, segs = _route(index, spec, upstreams)
             router.add(route.path, route.methods, route, route.priority)
         except PatternError as exc:
-            key = exc.key if isinstance(exc, _FieldError) else "/path"
-            if "location" in str(exc) and not isinstance(exc, _FieldError):
-                key = "/location"
-            errors.append(_error(str(exc), positions, here + key))
+            errors.append(_pattern_error(exc, positions, here))
             continue
         routes.append(route)
         segments.append(segs)
@@ -153,6 +152,51 @@ def compile_table(name: str, raw: bytes | str) -> CompileResult:
     warnings = _shadowed(routes, segments, positions)
     table = AppTable(name, content_hash(data), router, tuple(routes), upstreams)
     return CompileResult(table, [], warnings)
+
+
+def _pattern_error(exc: PatternError, positions: Positions, here: str) -> FileError:
+    key = exc.key if isinstance(exc, _FieldError) else "/path"
+    if "location" in str(exc) and not isinstance(exc, _FieldError):
+        key = "/location"
+    return _error(str(exc), positions, here + key)
+
+
+def _route_errors(document: Any, positions: Positions, known: list[FileError]) -> list[FileError]:
+    """The per-route checks, run on a file that failed the schema: every route whose path and
+    location are strings is checked (a path missing its leading '/' as if it had one), and errors
+    at a value the schema already flagged are left out."""
+    routes = document.get("routes") if isinstance(document, dict) else None
+    if not isinstance(routes, list):
+        return []
+    flagged = {e.pointer for e in known}
+    try:
+        upstreams, _ = _upstreams(document.get("upstreams") or {}, positions)
+        check_upstreams = not any(p.startswith("/upstreams") for p in flagged)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        upstreams, check_upstreams = {}, False
+    out: list[FileError] = []
+    for index, spec in enumerate(routes):
+        if not isinstance(spec, dict):
+            continue
+        path, location = spec.get("path"), spec.get("location")
+        if not isinstance(path, str) or not isinstance(location, str):
+            continue
+        here = f"/routes/{index}"
+        spec = {  # members the schema flagged are its to report
+            k: v for k, v in spec.items() if not any(p.startswith(f"{here}/{k}") for p in flagged)
+        }
+        spec["path"], spec["location"] = "/" + path.lstrip("/"), location
+        if not check_upstreams:
+            spec.pop("upstream", None)
+        try:
+            _route(index, spec, upstreams)
+        except PatternError as exc:
+            error = _pattern_error(exc, positions, here)
+            if error.pointer not in flagged:
+                out.append(error)
+        except (AttributeError, TypeError, ValueError):  # a malformed member: the schema said so
+            continue
+    return out
 
 
 def _error(message: str, positions: Positions, pointer: str) -> FileError:

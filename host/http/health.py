@@ -1,7 +1,14 @@
-"""Operations endpoints: /healthz and /metrics (public, read-only, no secrets)."""
+"""Operations endpoints: /healthz, /readyz and /metrics (public, read-only, no secrets).
+
+`/healthz` is liveness plus a report: 200 while the process serves, with `status: degraded` when a
+plugin was skipped or a route file failed (the host runs, but not everything it was given), and 503
+when the database is down. `/readyz` is what a load balancer asks before sending traffic: 503 until
+start-up has completed, while the database does not answer, and while the process drains.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -14,9 +21,49 @@ from host.metrics import METRICS
 from host.pipeline import ApiRequest, Routes
 from host.plugin import HEALTH, Plugin
 
-__all__ = ("healthz", "metrics", "plugin")
+__all__ = ("READINESS", "Readiness", "healthz", "metrics", "plugin", "readyz")
 
 routes = Routes()
+
+
+@dataclass
+class Readiness:
+    """Flags `/readyz` reads: set `started` once start-up completed, `draining` on shutdown."""
+
+    started: bool = False
+    draining: bool = False
+
+
+READINESS = web.AppKey("readiness", Readiness)
+
+
+def _install(app: web.Application) -> None:
+    """`/readyz` turns ready after every start-up context (database, plugins...) ran."""
+    app[READINESS] = Readiness()
+
+    async def started(app: web.Application) -> None:
+        app[READINESS].started = True
+
+    async def stopping(app: web.Application) -> None:
+        app[READINESS].draining = True
+
+    # on_startup callbacks run after the cleanup contexts' start-up halves, whatever their number
+    app.on_startup.append(started)
+    app.on_shutdown.append(stopping)
+
+
+@routes.get("/readyz", public=True, transaction=False, tags=("meta",))
+async def readyz(request: ApiRequest[None]) -> web.Response:
+    """Readiness for a load balancer: 503 while starting, draining, or the database is down."""
+    state = request.app.get(READINESS) or Readiness()
+    if not state.started:
+        return web.json_response({"status": "starting"}, status=503)
+    if state.draining:
+        return web.json_response({"status": "draining"}, status=503)
+    db = await database_status()
+    if db["status"] != "ok":
+        return web.json_response({"status": "unavailable", "db": db}, status=503)
+    return web.json_response({"status": "ready", "db": db})
 
 
 async def database_status() -> dict[str, Any]:
@@ -45,9 +92,21 @@ async def healthz(request: ApiRequest[None]) -> web.Response:
             body[name] = await check()
         except Exception as exc:  # a broken check reports itself, it does not hide the others
             body[name] = {"status": "error", "error": repr(exc)}
-    degraded = body["db"]["status"] != "ok"
-    body["status"] = "degraded" if degraded else "ok"
-    return web.json_response(body, status=503 if degraded else 200)
+    db_down = body["db"]["status"] != "ok"
+    problems = [f"plugin {r.name} skipped" for r in registry.skipped]
+    apps = body.get("routes", {}).get("apps", {})
+    problems += [
+        f"route file of app {app} {a['state']}" for app, a in apps.items() if a["state"] != "ok"
+    ]
+    problems += [
+        f"{name} check failed"
+        for name, part in body.items()
+        if name not in {"db", "routes"} and isinstance(part, dict) and part.get("status") == "error"
+    ]
+    body["status"] = "degraded" if db_down or problems else "ok"
+    if problems:
+        body["problems"] = problems
+    return web.json_response(body, status=503 if db_down else 200)
 
 
 @routes.get("/metrics", public=True, transaction=False, tags=("meta",))
@@ -64,5 +123,6 @@ plugin = Plugin(
     name="host_ops",
     version="1",
     rest={"": routes},
-    description="Operations endpoints: /healthz and /metrics",
+    install=_install,
+    description="Operations endpoints: /healthz, /readyz and /metrics",
 )

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from host.auth import AUTH, Identity
 from host.config import Settings
+from host.counters import count_job_item
 from host.data.db import defer_until_commit, unit_of_work
 from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
 from host.jobs.models import Job, JobItem
@@ -310,6 +311,7 @@ class JobService:
                         timeout=settings.jobs_item_timeout,
                         backoff=settings.jobs_backoff_seconds,
                     )
+                    count_job_item(self.app, state)
                     failed = failed or state == "failed"
                     index += 1
             if failed:

@@ -95,6 +95,7 @@ class Call:
         "raw",
         "route",
         "validated",
+        "validated_query",
     )
 
     def __init__(
@@ -134,6 +135,7 @@ class Call:
         """The internal path the call resolves to (the mapped location behind a gateway)."""
         self.params: Mapping[str, str] = {}
         self.validated: Any = None
+        self.validated_query: Any = None
 
     @classmethod
     def from_http(cls, app: web.Application, request: web.Request) -> Call:

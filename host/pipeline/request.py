@@ -70,6 +70,7 @@ class ApiRequest(Generic[Body]):
         "raw",
         "route",
         "validated",
+        "validated_query",
     )
 
     method: str
@@ -87,6 +88,8 @@ class ApiRequest(Generic[Body]):
     route: RouteDef
     validated: Body
     """The body parsed into the route's `body` model (None when the route declares none)."""
+    validated_query: Any
+    """The query string parsed into the route's `query` model (None when it declares none)."""
     raw: web.Request | None
     """The aiohttp request for calls that came over HTTP (None for batch and job items)."""
     origin: str
@@ -106,6 +109,7 @@ class ApiRequest(Generic[Body]):
         route: RouteDef,
         match_info: Mapping[str, str],
         validated: Body,
+        validated_query: Any = None,
         app_name: str | None = None,
         raw: web.Request | None = None,
         origin: str = "http",
@@ -123,6 +127,7 @@ class ApiRequest(Generic[Body]):
         setattr_(self, "route", route)
         setattr_(self, "match_info", match_info)
         setattr_(self, "validated", validated)
+        setattr_(self, "validated_query", validated_query)
         setattr_(self, "app_name", app_name)
         setattr_(self, "raw", raw)
         setattr_(self, "origin", origin)

@@ -44,6 +44,8 @@ class RouteDef:
     (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
     status: int = 200
     """The success status the endpoint answers with (201 for creates), for the API document."""
+    query: type[BaseModel] | None = None
+    """Typed query parameters (host/pipeline/query.py): the handler reads `request.validated_query`."""
 
     @property
     def full_path(self) -> str:
@@ -57,6 +59,9 @@ class Routes:
 
     @routes.post("/clients", roles=("clients:write",), body=NewClient, summary="Create a client")
     async def create_client(request: ApiRequest[NewClient]) -> web.Response: ...
+
+    @routes.get("/clients", query=ClientFilter)   # ?officeId=1 -> request.validated_query.officeId
+    async def list_clients(request: ApiRequest[None]) -> web.Response: ...
     """
 
     def __init__(self) -> None:
@@ -75,6 +80,7 @@ class Routes:
         max_body: int | str | None = None,
         transaction: bool = True,
         status: int | None = None,
+        query: type[BaseModel] | None = None,
     ) -> Callable[[H], H]:
         if isinstance(roles, str):
             raise TypeError(f"roles must be a tuple of role names, not the string {roles!r}")
@@ -93,6 +99,7 @@ class Routes:
                     max_body=max_body,
                     transaction=transaction,
                     status=status or 200,
+                    query=query,
                 )
             )
             return handler

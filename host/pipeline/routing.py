@@ -187,6 +187,15 @@ class Router(Generic[T]):
             raise MethodNotAllowed(allowed)
         raise NoRoute(path)
 
+    def candidates(self, method: str, path: str) -> tuple[list[tuple[int, Match[T]]], set[str]]:
+        """Every (priority, match) for the path in specificity order, and the methods the path
+        allows; for explaining a lookup (`plughost routes explain`), not for serving."""
+        parts = [unquote(p) for p in split_path(path)]
+        found: list[tuple[int, Match[T]]] = []
+        allowed: set[str] = set()
+        self._walk(self._root, parts, 0, [], method.upper(), allowed, found)
+        return found, allowed
+
     def _walk(
         self,
         node: _Node[T],

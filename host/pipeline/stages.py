@@ -26,6 +26,7 @@ from host.metrics import METRICS
 from host.pipeline.call import Call
 from host.pipeline.errors import match_or_problem, to_problem
 from host.pipeline.pipeline import PIPELINE, Endpoint
+from host.pipeline.query import parse_query
 from host.pipeline.request import ApiRequest, parse_json_body
 from host.pipeline.routes import RouteDef
 from host.pipeline.routing import Router
@@ -204,11 +205,13 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 def validation_stage(app: web.Application, next_: Endpoint) -> Endpoint:
-    """A route that declares a body model gets the JSON body validated into it (400/415/422)."""
+    """Typed query parameters (400 naming the parameter) and the JSON body (400/415/422)."""
 
     async def validation(call: Call) -> web.StreamResponse:
         route = call.route
         assert route is not None and call.body is not None
+        if route.query is not None:
+            call.validated_query = parse_query(route.query, call.query)
         if route.body is not None:
             content_type = call.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
             call.validated = route.body.model_validate(parse_json_body(call.body, content_type))
@@ -261,6 +264,7 @@ async def handler_endpoint(call: Call) -> web.StreamResponse:
         route=route,
         match_info=call.params,
         validated=call.validated,
+        validated_query=call.validated_query,
         app_name=call.app_name,
         raw=call.raw,
         origin=call.origin,
