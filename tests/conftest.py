@@ -1,18 +1,31 @@
-"""Shared fixtures: a fresh server per test on its own data dir, real services when configured."""
+"""Shared fixtures: a fresh server per test on its own data dir, real services when configured.
+
+Each test server starts on a copy of a SQLite file migrated once per session (per set of
+table-owning apps), holding the first admin as start-up creates it; `make_client(template=False)`
+starts on an empty database instead, as tests of migrations and of the first admin need.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from host.app import create_app
+from host.app import create_app, database_config, find_plugins, with_host_apps
+from host.auth.users import ensure_first_admin
 from host.config import Settings
+from host.data.db import close_db, init_db
+from host.data.migrate import apply_migrations, migration_files
+from host.plugin import Plugin
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "admin-test-password"
@@ -38,14 +51,87 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     return factory
 
 
+def sqlite_path(settings: Settings) -> Path | None:
+    """The SQLite file these settings use, or None for another database."""
+    url = settings.database_url
+    return Path(url.removeprefix("sqlite://")) if url.startswith("sqlite://") else None
+
+
+class DatabaseTemplates:
+    """Migrated SQLite files, built once per session for each set of table-owning apps."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[Hashable, Path] = {}
+
+    async def copy_into(self, settings: Settings) -> bool:
+        """Put a migrated database with the first admin where `settings` look for theirs.
+
+        False (nothing done) when start-up would not do the same: another database, no dev-mode
+        migrations, or a generated admin password (its file lives in the data dir).
+        """
+        target = sqlite_path(settings)
+        if target is None or not settings.dev or not settings.admin_password:
+            return False
+        plugins = find_plugins(settings).loaded
+        key = (settings.admin_password, *(_app_key(app) for app in with_host_apps(plugins)))
+        template = self.built.get(key)
+        if template is None:
+            template = self.built[key] = await self._build(settings, plugins)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        return True
+
+    async def _build(self, settings: Settings, plugins: list[Plugin]) -> Path:
+        """What start-up does in dev mode (host/app.py `_database`), on a data dir of our own."""
+        where = self.folder / f"build{len(self.built)}"
+        built = settings.model_copy(update={"data_dir": where})
+        config = database_config(built, plugins)
+        db = await init_db(config)
+        try:
+            first_admin = partial(ensure_first_admin, where, settings.admin_password)
+            await apply_migrations(config, with_host_apps(plugins), dev=True, then=first_admin)
+        finally:
+            await close_db(db)
+        source = sqlite_path(built)
+        assert source is not None
+        template = self.folder / f"template{len(self.built)}.sqlite3"
+        # the backup API folds the write-ahead log in: one self-contained file to copy
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(template)) as dst:
+            src.backup(dst)
+        return template
+
+
+def _app_key(app: Plugin) -> Hashable:
+    """What decides an app's tables: which package, which models, which migration files."""
+    folder = app.migrations_dir
+    files = migration_files(folder / "sqlite") if folder is not None else []
+    stamps = tuple((f.name, f.path.stat().st_mtime_ns) for f in files)
+    return app.name, str(app.package_dir), app.models_module, stamps
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> DatabaseTemplates:
+    return DatabaseTemplates(tmp_path_factory.mktemp("db-templates"))
+
+
 @pytest.fixture
 async def make_client(
-    aiohttp_client: Callable[..., Awaitable[TestClient]], make_settings: Callable[..., Settings]
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    make_settings: Callable[..., Settings],
+    database_templates: DatabaseTemplates,
 ) -> Callable[..., Awaitable[TestClient]]:
-    """Start a full server (database, migrations, plugins) and return a client for it."""
+    """Start a full server (database, plugins) and return a client for it.
 
-    async def factory(**overrides: Any) -> TestClient:
-        return await aiohttp_client(create_app(make_settings(**overrides)))
+    The database is a copy of the session's migrated template unless `template=False`, which
+    makes start-up migrate an empty database and create the first admin itself.
+    """
+
+    async def factory(*, template: bool = True, **overrides: Any) -> TestClient:
+        settings = make_settings(**overrides)
+        if template:
+            await database_templates.copy_into(settings)
+        return await aiohttp_client(create_app(settings))
 
     return factory
 
