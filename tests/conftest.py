@@ -7,12 +7,16 @@ starts on an empty database instead, as tests of migrations and of the first adm
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import closing
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from host.app import create_app, database_config, find_plugins, with_host_apps
+from host.auth import AUTH
 from host.auth.users import ensure_first_admin
 from host.config import Settings
 from host.data.db import close_db, init_db
@@ -29,6 +34,8 @@ from host.plugin import Plugin
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "admin-test-password"
+FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "plugins"
+"""Test plugins: jobprobe (workflows), overlap (batch parity)."""
 
 
 @pytest.fixture
@@ -152,6 +159,200 @@ async def login(client: TestClient, username: str = "admin", password: str = ADM
 @pytest.fixture
 async def admin_headers(client: TestClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {await login(client)}"}
+
+
+# batches ----------------------------------------------------------------------------------------
+async def batch(
+    client: TestClient,
+    items: list[dict[str, Any]] | str,
+    headers: dict[str, str],
+    query: str = "",
+) -> tuple[int, Any]:
+    data = items if isinstance(items, str) else json.dumps(items)
+    resp = await client.post(
+        f"/api/v1/batches{query}",
+        data=data,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    text = await resp.text()
+    return resp.status, json.loads(text) if text else None
+
+
+def body(item: dict[str, Any]) -> Any:
+    return json.loads(item["body"])
+
+
+def create(request_id: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "requestId": request_id,
+        "method": "POST",
+        "relativeUrl": "clients",
+        "body": json.dumps({"firstname": "Ada", "lastname": f"L{request_id}"}),
+        **extra,
+    }
+
+
+# jobs -------------------------------------------------------------------------------------------
+async def jobs_client(
+    make_client: Callable[..., Awaitable[TestClient]], **overrides: Any
+) -> tuple[TestClient, dict[str, str]]:
+    values: dict[str, Any] = {"plugins_dir": FIXTURE_PLUGINS, "jobs_backoff_seconds": 0.05}
+    values.update(overrides)
+    client = await make_client(**values)
+    return client, {"Authorization": f"Bearer {await login(client)}"}
+
+
+async def start(client: TestClient, headers: dict[str, str], workflow: str, **params: Any) -> int:
+    resp = await client.post(
+        f"/api/v1/workflows/{workflow}/runs", json={"params": params}, headers=headers
+    )
+    assert resp.status == 202, await resp.text()
+    answer = await resp.json()
+    assert resp.headers["Location"] == f"/api/v1/jobs/{answer['jobId']}"
+    return int(answer["jobId"])
+
+
+async def job(client: TestClient, headers: dict[str, str], job_id: int) -> dict[str, Any]:
+    resp = await client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+    assert resp.status == 200, await resp.text()
+    return dict(await resp.json())
+
+
+async def wait_for(
+    client: TestClient,
+    headers: dict[str, str],
+    job_id: int,
+    check: Callable[[dict[str, Any]], bool],
+    timeout: float = 30,
+    interval: float = 0.05,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        view = await job(client, headers, job_id)
+        if check(view):
+            return view
+        assert time.monotonic() < deadline, f"job never got there: {view}"
+        await asyncio.sleep(interval)
+
+
+def finished(view: dict[str, Any]) -> bool:
+    return view["state"] in ("completed", "failed", "cancelled")
+
+
+async def effects(client: TestClient, headers: dict[str, str], prefix: str) -> int:
+    resp = await client.get("/api/v1/probe/effects", params={"prefix": prefix}, headers=headers)
+    return int((await resp.json())["count"])
+
+
+# gateway ----------------------------------------------------------------------------------------
+GWDEMO_PLUGIN = """
+from aiohttp import web
+from host import ApiRequest, Plugin, Routes
+
+v1, v2 = Routes(), Routes()
+
+
+@v1.get("/things/{id}", roles=("things:read",))
+async def thing_v1(request: ApiRequest) -> web.Response:
+    return web.json_response({"version": 1, "id": request.match_info["id"], "app": request.app_name})
+
+
+@v2.get("/things/{id}", roles=("things:read",))
+async def thing_v2(request: ApiRequest) -> web.Response:
+    return web.json_response({"version": 2, "thing": {"id": request.match_info["id"]}})
+
+
+@v1.get("/echo/{value}", public=True)
+async def echo(request: ApiRequest) -> web.Response:
+    return web.json_response({"value": request.match_info["value"], "path": request.path})
+
+
+@v1.get("/files/{rest*}", public=True)
+async def files(request: ApiRequest) -> web.Response:
+    return web.json_response({"rest": request.match_info["rest"], "path": request.path})
+
+
+plugin = Plugin(name="gwdemo", version="1.0", rest={"v1": v1, "v2": v2})
+"""
+
+
+def routes_doc(version: int = 1, *, extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "routes": [
+            {
+                "path": "/things/{id}",
+                "location": f"/api/v{version}/things/{{id}}",
+                "roles": ["things:read"],
+            },
+            {"path": "/echo/{value}", "location": "/api/v1/echo/{value}", "public": True},
+            {"path": "/files/{rest*}", "location": "/api/v1/files/{rest}", "public": True},
+            *(extra or []),
+        ],
+    }
+
+
+def write_json(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc, indent=2))
+
+
+@pytest.fixture(scope="session")
+def gwdemo_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plugins folder holding only `gwdemo`: the gateway does not depend on the demo plugins."""
+    folder = tmp_path_factory.mktemp("gwplugins")
+    (folder / "gwdemo").mkdir()
+    (folder / "gwdemo" / "__init__.py").write_text(GWDEMO_PLUGIN)
+    return folder
+
+
+@dataclass
+class Gw:
+    client: TestClient
+    routes: Path
+
+    def token(self, *roles: str, subject: str = "user") -> dict[str, str]:
+        token, _ = self.client.app[AUTH].issue_token(subject, roles)
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.token("admin", subject="admin")
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        resp = await self.client.get(path, **kw)
+        return resp.status, await resp.json()
+
+    async def status(self) -> dict[str, Any]:
+        resp = await self.client.get("/api/v1/admin/routes/status", headers=self.admin)
+        assert resp.status == 200
+        return {a["app"]: a for a in (await resp.json())["apps"]}
+
+    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+        """Poll until `check()` is true (no fixed sleeps: the deadline only bounds a failure)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def make_gw(
+    make_client: Callable[..., Awaitable[TestClient]], tmp_path: Path, gwdemo_plugins: Path
+) -> Callable[..., Awaitable[Gw]]:
+    async def factory(files: dict[str, Any] | None = None, **settings: Any) -> Gw:
+        routes = tmp_path / "routes.d"
+        routes.mkdir(exist_ok=True)
+        for name, doc in (files if files is not None else {"demo.json": routes_doc()}).items():
+            if isinstance(doc, str):
+                (routes / name).write_text(doc)
+            else:
+                write_json(routes / name, doc)
+        settings.setdefault("routes_poll_seconds", 0.5)
+        settings.setdefault("plugins_dir", gwdemo_plugins)
+        client = await make_client(routes_dir=routes, **settings)
+        return Gw(client, routes)
+
+    return factory
 
 
 # real services -------------------------------------------------------------------------------
