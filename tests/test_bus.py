@@ -15,7 +15,12 @@ from host.data.db import close_db, init_db, tortoise_config, unit_of_work
 async def bus() -> AsyncIterator[Bus]:
     b = Bus()
     yield b
-    await b.close()
+    await asyncio.wait_for(b.close(), 5)
+
+
+async def settle(bus: Bus) -> None:
+    """Every event published so far handled; a bounded wait, so a stuck delivery fails the test."""
+    await asyncio.wait_for(bus.join(), 5)
 
 
 def recorder(seen: list[tuple[str, str]], label: str) -> Callable[[Event], None]:
@@ -32,7 +37,7 @@ async def test_patterns_pick_the_topics_a_handler_gets(bus: Bus) -> None:
     bus.subscribe("loans.approved", recorder(seen, "exact"))
     for topic in ("clients.created", "clients.closed", "loans.created", "loans.approved", "x"):
         await bus.publish(topic, {})
-    await bus.join()
+    await settle(bus)
     assert sorted(seen) == sorted(
         [
             ("clients", "clients.created"),
@@ -49,7 +54,7 @@ async def test_matching_is_case_sensitive_and_whole_topic(bus: Bus) -> None:
     bus.subscribe("clients.created", recorder(seen, "h"))
     for topic in ("Clients.created", "clients.created.extra", "xclients.created"):
         await bus.publish(topic, {})
-    await bus.join()
+    await settle(bus)
     assert seen == []
 
 
@@ -63,7 +68,7 @@ async def test_one_topic_is_delivered_in_publish_order_with_its_payload(bus: Bus
     bus.subscribe("t", slow)
     for n in range(5):
         await bus.publish("t", {"n": n})
-    await bus.join()
+    await settle(bus)
     assert got == [0, 1, 2, 3, 4]
 
 
@@ -83,7 +88,7 @@ async def test_a_slow_topic_does_not_hold_up_another(bus: Bus) -> None:
     await bus.publish("fast", {})
     await asyncio.wait_for(fast_done.wait(), 2)  # delivered while "slow" is still stuck
     release.set()
-    await bus.join()
+    await settle(bus)
 
 
 async def test_a_failing_handler_is_isolated_and_recorded(
@@ -99,7 +104,7 @@ async def test_a_failing_handler_is_isolated_and_recorded(
     bus.subscribe("t", recorder(seen, "after"), owner="three")
     await bus.publish("t", {"n": 1})
     await bus.publish("t", {"n": 2})
-    await bus.join()
+    await settle(bus)
     assert seen == [("before", "t"), ("after", "t")] * 2  # the others and later events still run
     assert bus.delivered == 4
     assert [(f.topic, f.error) for f in bus.failures] == [
@@ -131,7 +136,7 @@ async def test_close_delivers_what_was_published_first(bus: Bus) -> None:
     bus.subscribe("t", collect)
     for n in range(3):
         await bus.publish("t", {"n": n})
-    await bus.close()
+    await asyncio.wait_for(bus.close(), 5)
     assert got == [0, 1, 2]
 
 
@@ -153,7 +158,7 @@ async def test_inside_a_unit_of_work_events_wait_for_the_commit(database: None, 
         await bus.publish("t.one", {})
         await asyncio.sleep(0.01)  # room for a delivery that should not happen
         assert seen == [] and list(bus.recent) == []
-    await bus.join()
+    await settle(bus)
     assert seen == [("h", "t.one")]
 
 
@@ -164,7 +169,7 @@ async def test_a_rolled_back_unit_of_work_emits_nothing(database: None, bus: Bus
         async with unit_of_work():
             await bus.publish("t.one", {})
             raise ValueError("roll back")
-    await bus.join()
+    await settle(bus)
     assert seen == [] and list(bus.recent) == []
 
 
@@ -180,5 +185,5 @@ async def test_a_failed_nested_unit_drops_only_its_own_events(database: None, bu
         async with unit_of_work():
             await bus.publish("t.inner-ok", {})
         assert seen == []  # the nested commit releases nothing: only the outermost does
-    await bus.join()
+    await settle(bus)
     assert seen == [("h", "t.outer"), ("h", "t.inner-ok")]
