@@ -421,7 +421,7 @@ def test_routes_check_exit_codes(tmp_path: Path) -> None:
     assert repo.returncode == 0, repo.stderr
 
 
-def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> None:
+def test_sighup_reloads_a_served_process(tmp_path: Path, gwdemo_plugins: Path) -> None:
     """`plughost serve` with no watcher and no polling: SIGHUP alone applies the edit."""
     import signal
     import socket
@@ -438,7 +438,7 @@ def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> No
         **os.environ,
         "PLUGHOST_DATA_DIR": str(tmp_path / "var"),
         "PLUGHOST_ROUTES_DIR": str(routes),
-        "PLUGHOST_PLUGINS_DIR": str(plugin_dir),
+        "PLUGHOST_PLUGINS_DIR": str(gwdemo_plugins),
         "PLUGHOST_ROUTES_WATCH": "false",
         "PLUGHOST_ROUTES_POLL_SECONDS": "0",
         "PLUGHOST_SECRET_KEY": "k" * 40,
