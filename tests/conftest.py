@@ -3,6 +3,7 @@
 Each test server starts on a copy of a SQLite file migrated once per session (per set of
 table-owning apps), holding the first admin as start-up creates it; `make_client(template=False)`
 starts on an empty database instead, as tests of migrations and of the first admin need.
+PLUGHOST_TEST_TEMPLATE=0 turns the copies off for a whole run (to time them, or to rule them out).
 """
 
 from __future__ import annotations
@@ -110,11 +111,14 @@ class DatabaseTemplates:
 
 
 def _app_key(app: Plugin) -> Hashable:
-    """What decides an app's tables: which package, which models, which migration files."""
+    """What decides an app's tables: which package and models (the modules' last change, for
+    dev-mode tables made without migrations), and which migration files."""
     folder = app.migrations_dir
     files = migration_files(folder / "sqlite") if folder is not None else []
-    stamps = tuple((f.name, f.path.stat().st_mtime_ns) for f in files)
-    return app.name, str(app.package_dir), app.models_module, stamps
+    migrations = tuple((f.name, f.path.stat().st_mtime_ns) for f in files)
+    package = app.package_dir
+    modules = max((p.stat().st_mtime_ns for p in package.glob("*.py")), default=0) if package else 0
+    return app.name, str(package), app.models_module, modules, migrations
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +140,7 @@ async def make_client(
 
     async def factory(*, template: bool = True, **overrides: Any) -> TestClient:
         settings = make_settings(**overrides)
-        if template:
+        if template and os.environ.get("PLUGHOST_TEST_TEMPLATE", "1") != "0":
             await database_templates.copy_into(settings)
         return await aiohttp_client(create_app(settings))
 

@@ -65,10 +65,14 @@ async def test_a_fresh_start_migrates_an_empty_database_and_creates_the_admin(
 
 
 async def test_the_template_holds_what_a_fresh_start_makes(
-    make_client: MakeClient, tmp_path: Path
+    make_client: MakeClient,
+    make_settings: Callable[..., Any],
+    database_templates: DatabaseTemplates,
+    tmp_path: Path,
 ) -> None:
     fresh = await started_and_stopped(make_client, tmp_path / "fresh", template=False)
-    copied = await started_and_stopped(make_client, tmp_path / "copied")
+    assert await database_templates.copy_into(make_settings(data_dir=tmp_path / "copied"))
+    copied = await started_and_stopped(make_client, tmp_path / "copied", template=False)
     assert copied["schema"] == fresh["schema"]
     assert copied["aerich"] == fresh["aerich"]
     assert copied["counts"] == fresh["counts"]
