@@ -127,7 +127,7 @@ async def test_cancel_leaves_unstarted_items_cancelled(make_client: MakeClient) 
     assert resp.status == 200
     view = await wait_for(client, admin, job_id, lambda v: v["counts"]["running"] == 0)
     assert view["state"] == "cancelled" and view["counts"]["cancelled"] > 0
-    assert view["counts"]["done"] + view["counts"]["cancelled"] == 80
+    assert view["counts"]["done"] + view["counts"]["cancelled"] == 80, view["counts"]
     await asyncio.sleep(0.2)
     assert (
         await effects(client, admin, "c-") == (await job(client, admin, job_id))["counts"]["done"]
