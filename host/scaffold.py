@@ -175,14 +175,13 @@ async def test_bad_body_and_unknown_id_are_problems(client: Any, headers: Any) -
 
 async def test_graphql_fragment(client: Any, headers: Any) -> None:
     resp = await client.post("/api/v1/__NAME__/items", json={"title": "gql"}, headers=headers)
+    assert resp.status == 201, await resp.text()
     item_id = (await resp.json())["resourceId"]
     query = {
         "query": "query($id: ID!) { __CAMEL__Item(id: $id) { id title } }",
         "variables": {"id": item_id},
     }
     resp = await client.post("/graphql", json=query, headers=headers)
-    if resp.status == 404:
-        pytest.skip("this host has no /graphql endpoint")
     assert resp.status == 200, await resp.text()
     assert (await resp.json())["data"] == {"__CAMEL__Item": {"id": str(item_id), "title": "gql"}}
 '''

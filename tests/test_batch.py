@@ -12,9 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from host.auth.users import add_user
 from host.bus import BUS
-from tests.conftest import login
-
-FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "plugins"
+from tests.conftest import FIXTURE_PLUGINS, batch, body, create, login
 
 # The seed's sample request as written (Content-type text/html, the Mifos tenant header, a raw line
 # break inside item 1's body string); only its elided `...` fields are filled in.
@@ -53,36 +51,6 @@ SEED_SAMPLE = """[
 ]"""
 
 Client = Callable[..., Awaitable[TestClient]]
-
-
-async def batch(
-    client: TestClient,
-    items: list[dict[str, Any]] | str,
-    headers: dict[str, str],
-    query: str = "",
-) -> tuple[int, Any]:
-    data = items if isinstance(items, str) else json.dumps(items)
-    resp = await client.post(
-        f"/api/v1/batches{query}",
-        data=data,
-        headers={**headers, "Content-Type": "application/json"},
-    )
-    text = await resp.text()
-    return resp.status, json.loads(text) if text else None
-
-
-def body(item: dict[str, Any]) -> Any:
-    return json.loads(item["body"])
-
-
-def create(request_id: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "requestId": request_id,
-        "method": "POST",
-        "relativeUrl": "clients",
-        "body": json.dumps({"firstname": "Ada", "lastname": f"L{request_id}"}),
-        **extra,
-    }
 
 
 async def test_seed_sample_runs_as_fineract_does(

@@ -12,8 +12,7 @@ from aiohttp.test_utils import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from host.bus import BUS
-from tests.conftest import login
-from tests.test_batch import FIXTURE_PLUGINS, batch, body, create
+from tests.conftest import FIXTURE_PLUGINS, batch, body, create, login
 
 Client = Callable[..., Awaitable[TestClient]]
 

@@ -20,8 +20,7 @@ from host.batch.refs import (
     resolve_text,
 )
 from host.problems import Problem
-from tests.conftest import login
-from tests.test_batch import batch, create
+from tests.conftest import batch, create, login
 
 Client = Callable[..., Awaitable[TestClient]]
 

@@ -6,6 +6,7 @@ plugins that fail in every way the loader must survive.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -102,14 +103,68 @@ async def test_each_client_error_is_problem_json(core: TestClient) -> None:
     assert "colour" in str((await problem(resp))["detail"])
 
 
-async def test_server_body_limit_is_413_before_reading_everything(
+async def send_head_and_part_of_the_body(
+    client: TestClient, head: list[str], part: bytes, wait: float = 5
+) -> bytes:
+    """Send a request's head and the start of its body, never the rest; the status line back.
+
+    A server that reads the whole body before deciding keeps waiting for bytes that never come, and
+    the wait below ends the test with a TimeoutError instead of a status.
+    """
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + part)
+        await writer.drain()
+        return await asyncio.wait_for(reader.readline(), wait)
+    finally:
+        writer.close()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    raises=TimeoutError,
+    reason="the edge reads bodies up to the largest route limit (64 MiB, the batch's) before "
+    "routing; the lead's pipeline rewrite reads after the match with the route's own limit",
+)
+async def test_declared_body_over_the_route_limit_is_413_without_reading_it(
     make_client: Callable[..., Awaitable[TestClient]],
 ) -> None:
     client = await make_client(plugins_dir=CORE_PLUGINS, max_body_bytes=1024)
-    headers = await auth(client)
-    resp = await client.post("/api/v1/alpha/items", data=b"x" * 5000, headers=headers)
-    assert resp.status == 413
-    await problem(resp)
+    token = await login(client)
+    declared = 8 << 20  # far over the route's 1 KiB, well under the 64 MiB any route accepts
+    head = [
+        "POST /api/v1/alpha/items HTTP/1.1",
+        f"Host: {client.server.host}",
+        f"Authorization: Bearer {token}",
+        "Content-Type: application/json",
+        f"Content-Length: {declared}",
+    ]
+    status = await send_head_and_part_of_the_body(client, head, b'{"name": "')
+    assert status.startswith(b"HTTP/1.1 413 "), status
+
+
+@pytest.mark.xfail(
+    strict=False,
+    raises=TimeoutError,
+    reason="the edge reads bodies up to the largest route limit (64 MiB, the batch's) before "
+    "routing; the lead's pipeline rewrite reads after the match with the route's own limit",
+)
+async def test_streamed_body_is_413_once_past_the_route_limit_without_waiting_for_the_end(
+    make_client: Callable[..., Awaitable[TestClient]],
+) -> None:
+    client = await make_client(plugins_dir=CORE_PLUGINS, max_body_bytes=1024)
+    token = await login(client)
+    head = [
+        "POST /api/v1/alpha/items HTTP/1.1",
+        f"Host: {client.server.host}",
+        f"Authorization: Bearer {token}",
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked",
+    ]
+    chunk = b"x" * 512
+    part = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(4))  # 2 KiB, no end
+    status = await send_head_and_part_of_the_body(client, head, part)
+    assert status.startswith(b"HTTP/1.1 413 "), status
 
 
 async def test_unexpected_error_is_a_bare_500_without_details(core: TestClient) -> None:
@@ -214,8 +269,12 @@ async def test_events_of_a_rolled_back_request_are_never_delivered(core: TestCli
     headers = await auth(core)
     resp = await core.post("/api/v1/alpha/refused", headers=headers)
     assert resp.status == 400
-    assert await (await core.get("/api/v1/alpha/seen", headers=headers)).json() == []
-    assert all(e.payload.get("name") != "refused" for e in core.app[BUS].recent)
+    # a committed call after it: its event arrives, so the refused one had every chance to
+    resp = await core.post("/api/v1/alpha/items", json={"name": "kept", "qty": 1}, headers=headers)
+    assert resp.status == 201
+    seen = await (await core.get("/api/v1/alpha/seen", headers=headers)).json()
+    assert {e["name"] for e in seen} == {"kept"}
+    assert [e.payload.get("name") for e in core.app[BUS].recent] == ["kept"]
 
 
 # documents -------------------------------------------------------------------------------------

@@ -8,131 +8,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from host.auth import AUTH
+from tests.conftest import Gw, routes_doc, write_json
 
 REPO = Path(__file__).resolve().parent.parent
-
-PLUGIN = """
-from aiohttp import web
-from host import ApiRequest, Plugin, Routes
-
-v1, v2 = Routes(), Routes()
-
-
-@v1.get("/things/{id}", roles=("things:read",))
-async def thing_v1(request: ApiRequest) -> web.Response:
-    return web.json_response({"version": 1, "id": request.match_info["id"], "app": request.app_name})
-
-
-@v2.get("/things/{id}", roles=("things:read",))
-async def thing_v2(request: ApiRequest) -> web.Response:
-    return web.json_response({"version": 2, "thing": {"id": request.match_info["id"]}})
-
-
-@v1.get("/echo/{value}", public=True)
-async def echo(request: ApiRequest) -> web.Response:
-    return web.json_response({"value": request.match_info["value"], "path": request.path})
-
-
-@v1.get("/files/{rest*}", public=True)
-async def files(request: ApiRequest) -> web.Response:
-    return web.json_response({"rest": request.match_info["rest"], "path": request.path})
-
-
-plugin = Plugin(name="gwdemo", version="1.0", rest={"v1": v1, "v2": v2})
-"""
-
-
-def routes_doc(version: int = 1, *, extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "routes": [
-            {
-                "path": "/things/{id}",
-                "location": f"/api/v{version}/things/{{id}}",
-                "roles": ["things:read"],
-            },
-            {"path": "/echo/{value}", "location": "/api/v1/echo/{value}", "public": True},
-            {"path": "/files/{rest*}", "location": "/api/v1/files/{rest}", "public": True},
-            *(extra or []),
-        ],
-    }
-
-
-def write_json(path: Path, doc: Any) -> None:
-    path.write_text(json.dumps(doc, indent=2))
 
 
 def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-
-
-@pytest.fixture(scope="session")
-def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("gwplugins")
-    (folder / "gwdemo").mkdir()
-    (folder / "gwdemo" / "__init__.py").write_text(PLUGIN)
-    return folder
-
-
-@dataclass
-class Gw:
-    client: TestClient
-    routes: Path
-
-    def token(self, *roles: str, subject: str = "user") -> dict[str, str]:
-        token, _ = self.client.app[AUTH].issue_token(subject, roles)
-        return {"Authorization": f"Bearer {token}"}
-
-    @property
-    def admin(self) -> dict[str, str]:
-        return self.token("admin", subject="admin")
-
-    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
-        resp = await self.client.get(path, **kw)
-        return resp.status, await resp.json()
-
-    async def status(self) -> dict[str, Any]:
-        resp = await self.client.get("/api/v1/admin/routes/status", headers=self.admin)
-        assert resp.status == 200
-        return {a["app"]: a for a in (await resp.json())["apps"]}
-
-    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
-        """Poll until `check()` is true (no fixed sleeps: the deadline only bounds a failure)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not await check():
-            assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def make_gw(
-    make_client: Callable[..., Awaitable[TestClient]], tmp_path: Path, plugin_dir: Path
-) -> Callable[..., Awaitable[Gw]]:
-    async def factory(files: dict[str, Any] | None = None, **settings: Any) -> Gw:
-        routes = tmp_path / "routes.d"
-        routes.mkdir(exist_ok=True)
-        for name, doc in (files if files is not None else {"demo.json": routes_doc()}).items():
-            if isinstance(doc, str):
-                (routes / name).write_text(doc)
-            else:
-                write_json(routes / name, doc)
-        settings.setdefault("routes_poll_seconds", 0.5)
-        # only the test plugin: the gateway does not depend on the demo plugins
-        settings.setdefault("plugins_dir", plugin_dir)
-        client = await make_client(routes_dir=routes, **settings)
-        return Gw(client, routes)
-
-    return factory
 
 
 @pytest.fixture
@@ -533,7 +421,7 @@ def test_routes_check_exit_codes(tmp_path: Path) -> None:
     assert repo.returncode == 0, repo.stderr
 
 
-def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> None:
+def test_sighup_reloads_a_served_process(tmp_path: Path, gwdemo_plugins: Path) -> None:
     """`plughost serve` with no watcher and no polling: SIGHUP alone applies the edit."""
     import signal
     import socket
@@ -550,7 +438,7 @@ def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> No
         **os.environ,
         "PLUGHOST_DATA_DIR": str(tmp_path / "var"),
         "PLUGHOST_ROUTES_DIR": str(routes),
-        "PLUGHOST_PLUGINS_DIR": str(plugin_dir),
+        "PLUGHOST_PLUGINS_DIR": str(gwdemo_plugins),
         "PLUGHOST_ROUTES_WATCH": "false",
         "PLUGHOST_ROUTES_POLL_SECONDS": "0",
         "PLUGHOST_SECRET_KEY": "k" * 40,

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.test_gateway import Gw, make_gw, plugin_dir  # noqa: F401  (fixtures)
+from tests.conftest import Gw
 
 SECRET_ENV = "GW_TEST_PARTNER_SECRET"
 SECRET = "s3cret-value"
@@ -109,7 +109,7 @@ def partner_doc(base: str, token_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def partner(
-    make_gw: Callable[..., Awaitable[Gw]],  # noqa: F811  (the imported fixture)
+    make_gw: Callable[..., Awaitable[Gw]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[Gw, Upstream]:
     monkeypatch.setenv(SECRET_ENV, SECRET)

@@ -7,8 +7,6 @@ import csv
 import io
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -17,62 +15,18 @@ from host.auth.users import add_user
 from host.bus import BUS
 from host.jobs.alerts import SIGNATURE_HEADER, verify_signature
 from host.jobs.workflows import run_due_schedules
-from tests.conftest import login
+from tests.conftest import (
+    effects,
+    finished,
+    job,
+    jobs_client,
+    login,
+    start,
+    wait_for,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
 Client = TestClient
 MakeClient = Callable[..., Awaitable[TestClient]]
-
-
-async def jobs_client(
-    make_client: MakeClient, **overrides: Any
-) -> tuple[TestClient, dict[str, str]]:
-    values: dict[str, Any] = {"plugins_dir": FIXTURES, "jobs_backoff_seconds": 0.05}
-    values.update(overrides)
-    client = await make_client(**values)
-    return client, {"Authorization": f"Bearer {await login(client)}"}
-
-
-async def start(client: Client, headers: dict[str, str], workflow: str, **params: Any) -> int:
-    resp = await client.post(
-        f"/api/v1/workflows/{workflow}/runs", json={"params": params}, headers=headers
-    )
-    assert resp.status == 202, await resp.text()
-    body = await resp.json()
-    assert resp.headers["Location"] == f"/api/v1/jobs/{body['jobId']}"
-    return int(body["jobId"])
-
-
-async def job(client: Client, headers: dict[str, str], job_id: int) -> dict[str, Any]:
-    resp = await client.get(f"/api/v1/jobs/{job_id}", headers=headers)
-    assert resp.status == 200, await resp.text()
-    return dict(await resp.json())
-
-
-async def wait_for(
-    client: Client,
-    headers: dict[str, str],
-    job_id: int,
-    check: Callable[[dict[str, Any]], bool],
-    timeout: float = 30,
-    interval: float = 0.05,
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = await job(client, headers, job_id)
-        if check(view):
-            return view
-        assert time.monotonic() < deadline, f"job never got there: {view}"
-        await asyncio.sleep(interval)
-
-
-def finished(view: dict[str, Any]) -> bool:
-    return view["state"] in ("completed", "failed", "cancelled")
-
-
-async def effects(client: Client, headers: dict[str, str], prefix: str) -> int:
-    resp = await client.get("/api/v1/probe/effects", params={"prefix": prefix}, headers=headers)
-    return int((await resp.json())["count"])
 
 
 async def test_workflow_job_runs_each_chunk_once_with_progress_items_and_report(
@@ -173,7 +127,7 @@ async def test_cancel_leaves_unstarted_items_cancelled(make_client: MakeClient) 
     assert resp.status == 200
     view = await wait_for(client, admin, job_id, lambda v: v["counts"]["running"] == 0)
     assert view["state"] == "cancelled" and view["counts"]["cancelled"] > 0
-    assert view["counts"]["done"] + view["counts"]["cancelled"] == 80
+    assert view["counts"]["done"] + view["counts"]["cancelled"] == 80, view["counts"]
     await asyncio.sleep(0.2)
     assert (
         await effects(client, admin, "c-") == (await job(client, admin, job_id))["counts"]["done"]

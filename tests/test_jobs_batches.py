@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.test_jobs import effects, finished, jobs_client, wait_for
+from tests.conftest import effects, finished, jobs_client, wait_for
 
 MakeClient = Callable[..., Awaitable[TestClient]]
 

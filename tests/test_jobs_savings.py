@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import login
-from tests.test_jobs import finished, start, wait_for
+from tests.conftest import finished, login, start, wait_for
 
 
 async def test_post_interest_runs_in_chunks_over_active_accounts(

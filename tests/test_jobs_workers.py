@@ -24,8 +24,17 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import ADMIN_PASSWORD, REPO, login
-from tests.test_jobs import FIXTURES, effects, finished, job, start, wait_for
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    FIXTURE_PLUGINS,
+    REPO,
+    effects,
+    finished,
+    job,
+    login,
+    start,
+    wait_for,
+)
 
 SECRET = "test-secret-key-with-enough-entropy-0123456789"
 
@@ -35,7 +44,7 @@ def service_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         PLUGHOST_DATA_DIR=str(tmp_path / "var"),
         PLUGHOST_ROUTES_DIR=str(tmp_path / "routes.d"),
-        PLUGHOST_PLUGINS_DIR=str(FIXTURES),
+        PLUGHOST_PLUGINS_DIR=str(FIXTURE_PLUGINS),
         PLUGHOST_SECRET_KEY=SECRET,
         PLUGHOST_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PLUGHOST_LOG_FORMAT="text",
@@ -94,7 +103,7 @@ async def test_killed_worker_loses_and_repeats_no_item(
     broker_url = request.getfixturevalue(f"{broker}_url")
     queue = f"plughost-test-{uuid.uuid4().hex[:8]}"
     settings: dict[str, Any] = {
-        "plugins_dir": FIXTURES,
+        "plugins_dir": FIXTURE_PLUGINS,
         "db_url": pg_url,
         "broker_url": broker_url,
         "jobs_queue": queue,
@@ -196,7 +205,7 @@ async def test_two_worker_processes_start_a_due_schedule_once(
 ) -> None:
     queue = f"plughost-test-{uuid.uuid4().hex[:8]}"
     client = await make_client(
-        plugins_dir=FIXTURES, db_url=pg_url, broker_url=redis_url, jobs_queue=queue
+        plugins_dir=FIXTURE_PLUGINS, db_url=pg_url, broker_url=redis_url, jobs_queue=queue
     )
     admin = {"Authorization": f"Bearer {await login(client)}"}
     from host.jobs.models import Job, Schedule

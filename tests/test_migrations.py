@@ -253,8 +253,9 @@ def test_upgrade_from_previous_release_with_rows(db: tuple[str, str], tmp_path: 
         assert f"applied {app}/{name}" in out
     state = probe(new)
     assert sorted(map(tuple, state["aerich"])) == sorted(map(tuple, shipped_files(dialect)))
-    for table in filled:
-        assert state["counts"].get(table, 1) >= 1, table  # rows survived, read with new models
+    # every filled table is still a model's and kept its rows (read with the new models)
+    assert set(filled) <= set(state["counts"]), set(filled) - set(state["counts"])
+    assert [t for t in filled if state["counts"][t] < 1] == []
     assert state["counts"]["clients_client"] == state["counts"]["loans_loan"] == 1
 
 
@@ -406,8 +407,10 @@ def test_shipped_migrations_match_the_models(tmp_path: Path) -> None:
                 shutil.copytree(p.migrations_dir, dest)
                 copies.append(dataclasses.replace(p, migrations=dest))
             base = [c for c in copies if c.name in {{h.name for h in HOST_APPS}}]
+            # requirements without tables (the mifos library plugin) resolve as they are
+            chain = [*copies, *(p for p in known if not p.models_module)]
             for p in copies:
-                made = await make_migrations(p, copies, name="check", base_apps=base)
+                made = await make_migrations(p, chain, name="check", base_apps=base)
                 print(p.name, [str(w) for w in made.written])
         asyncio.run(main())
     """)
