@@ -120,12 +120,6 @@ async def send_head_and_part_of_the_body(
         writer.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=TimeoutError,
-    reason="the edge reads bodies up to the largest route limit (64 MiB, the batch's) before "
-    "routing; the lead's pipeline rewrite reads after the match with the route's own limit",
-)
 async def test_declared_body_over_the_route_limit_is_413_without_reading_it(
     make_client: Callable[..., Awaitable[TestClient]],
 ) -> None:
@@ -143,12 +137,6 @@ async def test_declared_body_over_the_route_limit_is_413_without_reading_it(
     assert status.startswith(b"HTTP/1.1 413 "), status
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=TimeoutError,
-    reason="the edge reads bodies up to the largest route limit (64 MiB, the batch's) before "
-    "routing; the lead's pipeline rewrite reads after the match with the route's own limit",
-)
 async def test_streamed_body_is_413_once_past_the_route_limit_without_waiting_for_the_end(
     make_client: Callable[..., Awaitable[TestClient]],
 ) -> None:
