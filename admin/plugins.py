@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from aerich.models import Aerich
 from aiohttp import web
+from tortoise import connections
 
 from admin.render import page
 from admin.state import MAIN_APP
+from host.app import with_host_apps
 from host.bus import BUS
+from host.data.db import CONNECTION
+from host.data.migrate import dialect_dir, dialect_of, migration_files
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE
 
@@ -36,8 +42,6 @@ class Contribution:
 
 def graphql_types(sdl: str) -> list[str]:
     """Type names an SDL fragment defines or extends (a light scan; the SDL is parsed elsewhere)."""
-    import re
-
     found = re.findall(
         r"\b(?:extend\s+)?(type|input|enum|interface|union|scalar)\s+([A-Za-z_]\w*)", sdl
     )
@@ -85,13 +89,6 @@ async def migration_status(app: web.Application) -> dict[str, dict[str, list[str
     Read-only: the files in each app's folder for this database's dialect, against aerich's
     bookkeeping table, as `plughost migrate` compares them.
     """
-    from aerich.models import Aerich
-    from tortoise import connections
-
-    from host.app import with_host_apps
-    from host.data.db import CONNECTION
-    from host.data.migrate import dialect_dir, dialect_of, migration_files
-
     dialect = dialect_of(connections.get(CONNECTION))
     out: dict[str, dict[str, list[str]]] = {}
     for plugin in with_host_apps(app[REGISTRY].loaded):

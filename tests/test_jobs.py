@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from host.auth.users import add_user
 from host.bus import BUS
 from host.jobs.alerts import SIGNATURE_HEADER, verify_signature
-from host.jobs.workflows import run_due_schedules
+from host.jobs.service import JOBS
 from tests.conftest import login
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
@@ -230,10 +230,10 @@ async def test_two_schedulers_start_a_due_run_once(make_client: MakeClient) -> N
     await Schedule.filter(id=row.id).update(next_run=time.time() - 1)
     app = client.server.app
     first, second = await asyncio.gather(
-        run_due_schedules(app, worker="host-a"), run_due_schedules(app, worker="host-b")
+        app[JOBS].run_due_schedules(worker="host-a"), app[JOBS].run_due_schedules(worker="host-b")
     )
     assert len(first + second) == 1
-    again = await run_due_schedules(app, worker="host-c")
+    again = await app[JOBS].run_due_schedules(worker="host-c")
     assert again == []
     job_id = (first + second)[0]
     view = await wait_for(client, admin, job_id, finished)

@@ -396,8 +396,9 @@ def test_shipped_migrations_match_the_models(tmp_path: Path) -> None:
                 shutil.copytree(p.migrations_dir, dest)
                 copies.append(dataclasses.replace(p, migrations=dest))
             base = [c for c in copies if c.name in {{h.name for h in HOST_APPS}}]
+            tableless = [p for p in known if not p.models_module]  # e.g. the mifos library
             for p in copies:
-                made = await make_migrations(p, copies, name="check", base_apps=base)
+                made = await make_migrations(p, copies + tableless, name="check", base_apps=base)
                 print(p.name, [str(w) for w in made.written])
         asyncio.run(main())
     """)

@@ -13,7 +13,7 @@ tools keep working on a plughost database. The runner is ours instead of `aerich
 - an error names the plugin and the file;
 - it handles one app at a time without aerich's class-global `Migrate` state.
 
-Files are made by `plughost makemigrations` (host/makemigrations.py); see docs/migrations.md.
+Files are made by `plughost makemigrations` (host/data/makemigrations.py); see docs/migrations.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from aerich.migrate import MIGRATE_TEMPLATE
 from aerich.models import Aerich
@@ -45,18 +45,36 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from host.data.db import CONNECTION
-from host.plugin import Plugin
 
 __all__ = (
     "DIALECTS",
     "MigrationError",
     "MigrationFile",
+    "TableOwner",
     "apply_migrations",
     "create_tables_sql",
     "dialect_of",
     "migration_files",
     "migration_text",
 )
+
+
+class TableOwner(Protocol):
+    """What migrations need of an app that owns tables; `host.Plugin` is one. The data layer
+    depends on this shape, not on the plugin contract (which sits above it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requires(self) -> Sequence[str]: ...
+
+    @property
+    def models_module(self) -> str | None: ...
+
+    @property
+    def migrations_dir(self) -> Path | None: ...
+
 
 log = logging.getLogger("plughost.migrate")
 
@@ -103,7 +121,7 @@ def dialect_of(client: BaseDBAsyncClient) -> str:
     return str(client.schema_generator.DIALECT)
 
 
-def dialect_dir(plugin: Plugin, dialect: str) -> Path | None:
+def dialect_dir(plugin: TableOwner, dialect: str) -> Path | None:
     base = plugin.migrations_dir
     return base / dialect if base is not None else None
 
@@ -249,7 +267,7 @@ async def migration_lock(client: BaseDBAsyncClient, dialect: str) -> AsyncIterat
 # applying -----------------------------------------------------------------------------------------
 async def apply_migrations(
     config: dict[str, Any],
-    plugins: Iterable[Plugin],
+    plugins: Iterable[TableOwner],
     *,
     dev: bool = False,
     then: Callable[[], Awaitable[object]] | None = None,
@@ -276,7 +294,7 @@ async def apply_migrations(
 
 
 async def _apply_plugin(
-    client: BaseDBAsyncClient, dialect: str, plugin: Plugin, *, dev: bool
+    client: BaseDBAsyncClient, dialect: str, plugin: TableOwner, *, dev: bool
 ) -> list[str]:
     folder = dialect_dir(plugin, dialect)
     files = migration_files(folder)

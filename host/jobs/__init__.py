@@ -14,13 +14,12 @@ from aiohttp import web
 
 from host.batch.hooks import ASYNC_BATCH
 from host.config import SETTINGS
-from host.jobs.service import JobService
+from host.jobs.service import JOBS, JobService
 from host.pipeline import PIPELINE, ApiRequest
 from host.plugin import HEALTH
 
 __all__ = ("JOBS", "WORKER_MODE", "JobService", "install", "submit_batch")
 
-JOBS = web.AppKey("jobs", JobService)
 WORKER_MODE = web.AppKey("jobs_worker_mode", int)
 """Set by `plughost worker` to the thread count: consume from the broker even with a broker URL."""
 

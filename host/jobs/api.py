@@ -18,8 +18,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from host.auth import Identity
-from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
-from host.jobs.service import TERMINAL, JobService
+from host.batch.plan import build_plan
+from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem, Schedule
+from host.jobs.service import JOBS, TERMINAL, JobService
+from host.jobs.workflows import list_workflows
 from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
@@ -30,8 +32,6 @@ TAGS = ("jobs",)
 
 
 def _service(request: ApiRequest) -> JobService:
-    from host.jobs import JOBS
-
     return request.app[JOBS]
 
 
@@ -354,9 +354,6 @@ class RunBody(BaseModel):
 @routes.get("/workflows", tags=("workflows",))
 async def list_workflows_route(request: ApiRequest) -> web.Response:
     """Workflows the loaded plugins offer, with parameters and schedules."""
-    from host.jobs.models import Schedule
-    from host.jobs.workflows import list_workflows
-
     _me(request)
     schedules = {s.workflow: s for s in await Schedule.all()}
     out = []
@@ -374,11 +371,9 @@ async def list_workflows_route(request: ApiRequest) -> web.Response:
 @routes.post("/workflows/{name}/runs", roles=("workflows:run",), body=RunBody, tags=("workflows",))
 async def run_workflow(request: ApiRequest) -> web.Response:
     """Start a workflow run now: 202 with the job's Location."""
-    from host.jobs.workflows import start_workflow
-
     body: RunBody = request.validated
-    job = await start_workflow(
-        request.app, request.match_info["name"], body.params, _me(request), request.tenant
+    job = await _service(request).start_workflow(
+        request.match_info["name"], body.params, _me(request), request.tenant
     )
     return _accepted(job)
 
@@ -396,8 +391,6 @@ async def submit_async_batch(
     request: ApiRequest, items: list[Any], enclosing: bool
 ) -> web.Response:
     """A parsed, validated batch (host.batch.items.BatchItem list) stored as a job: 202 + Location."""
-    from host.batch.plan import build_plan
-
     identity = _me(request)
     service = _service(request)
     if len(items) > service.settings.jobs_max_items:
