@@ -113,7 +113,7 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def current_user(request: web.Request) -> AdminUser:
-    user = request.get(ADMIN_USER)
+    user: AdminUser | None = request.get(ADMIN_USER)
     if user is None:
         raise Problem(401, "Log in first")
     return user

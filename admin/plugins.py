@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from aerich.models import Aerich
 from aiohttp import web
 from tortoise import connections
 
@@ -15,7 +14,7 @@ from admin.state import MAIN_APP
 from host.app import with_host_apps
 from host.bus import BUS
 from host.data.db import CONNECTION
-from host.data.migrate import dialect_dir, dialect_of, migration_files
+from host.data.migrate import applied_versions, dialect_dir, dialect_of, migration_files
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE
 
@@ -95,7 +94,7 @@ async def migration_status(app: web.Application) -> dict[str, dict[str, list[str
         if not plugin.models_module:
             continue
         files = [f.name for f in migration_files(dialect_dir(plugin, dialect))]
-        done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+        done = await applied_versions(plugin.name)
         out[plugin.name] = {
             "applied": [f for f in files if f in done],
             "pending": [f for f in files if f not in done],

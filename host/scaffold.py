@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from host.data.makemigrations import write_initial_offline
 from host.plugin import NAME, Plugin
 
 __all__ = ("ScaffoldError", "new_plugin", "plugin_files")
@@ -264,8 +265,6 @@ def new_plugin(name: str, parent: Path, *, migrations: bool = True) -> list[Path
 
 
 async def _initial_migrations(name: str, folder: Path) -> list[Path]:
-    from host.data.makemigrations import write_initial_offline
-
     parent = str(folder.parent.resolve())
     if parent not in sys.path:
         sys.path.insert(0, parent)

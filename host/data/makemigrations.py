@@ -147,7 +147,7 @@ async def _scratch_database(dialect: str, tmp: Path, pg_url: str | None) -> Asyn
         yield f"sqlite://{tmp / 'scratch.sqlite3'}"
         _remove_scratch_files(tmp)
         return
-    import asyncpg
+    import asyncpg  # the PostgreSQL driver loads only when a PostgreSQL scratch database is made
 
     server = pg_url or pg_server_url()
     dbname = f"plughost_mk_{uuid.uuid4().hex[:12]}"

@@ -51,6 +51,7 @@ __all__ = (
     "MigrationError",
     "MigrationFile",
     "TableOwner",
+    "applied_versions",
     "apply_migrations",
     "create_tables_sql",
     "dialect_of",
@@ -264,6 +265,13 @@ async def migration_lock(client: BaseDBAsyncClient, dialect: str) -> AsyncIterat
         os.close(fd)
 
 
+async def applied_versions(app: str) -> set[str]:
+    """The migration files aerich's table records as applied for `app`."""
+    # flat=True gives the versions themselves, whatever Tortoise's stub says
+    rows: list[Any] = await Aerich.filter(app=app).values_list("version", flat=True)
+    return {str(v) for v in rows}
+
+
 # applying -----------------------------------------------------------------------------------------
 async def apply_migrations(
     config: dict[str, Any],
@@ -314,7 +322,7 @@ async def _apply_plugin(
         )
         await run_script(client, create_tables_sql(client, models, safe=True), dialect)
         return []
-    done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+    done = await applied_versions(plugin.name)
     applied: list[str] = []
     for file in files:
         if file.name in done:
