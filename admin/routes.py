@@ -28,9 +28,6 @@ __all__ = ("FileProblem", "diff_lines", "web_routes")
 web_routes = web.RouteTableDef()
 API = "/api/v1/admin/routes"
 APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-STATE_LABELS = {"ok": "applied", "stale": "error", "failed": "failed"}
-"""The gateway's states: ok; stale = the file is invalid and the last good version serves;
-failed = invalid and nothing was ever applied."""
 NEW_APP_TEMPLATE = """{
   "version": 1,
   "routes": [

@@ -39,8 +39,8 @@ async def start(client: Client, headers: dict[str, str], workflow: str, **params
     )
     assert resp.status == 202, await resp.text()
     body = await resp.json()
-    assert resp.headers["Location"] == f"/api/v1/jobs/{body['jobId']}"
-    return int(body["jobId"])
+    assert resp.headers["Location"] == f"/api/v1/jobs/{body['id']}"
+    return int(body["id"])
 
 
 async def job(client: Client, headers: dict[str, str], job_id: int) -> dict[str, Any]:
@@ -285,7 +285,7 @@ async def test_failed_job_publishes_event_and_sends_a_signed_webhook(
         assert not verify_signature("wrong-secret", body, signature)
     payloads = [json.loads(body) for body, _ in received]
     assert {p["event"] for p in payloads} == {"jobs.failing", "jobs.failed"}
-    assert {p["jobId"] for p in payloads} == {bad_id}
+    assert {p["id"] for p in payloads} == {bad_id}
     final = next(p for p in payloads if p["event"] == "jobs.failed")
     assert final["failedRatio"] == 0.5 and final["counts"]["failed"] == 1
 

@@ -27,15 +27,6 @@ class Metrics:
         self.plugins = Gauge(
             "plughost_plugins", "Plugins by status", ["status"], registry=self.registry
         )
-        self.bus_events = Counter(
-            "plughost_bus_events", "Events published on the bus", ["topic"], registry=self.registry
-        )
-        self.batch_items = Counter(
-            "plughost_batch_items",
-            "Batch items run, by status class",
-            ["status"],
-            registry=self.registry,
-        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

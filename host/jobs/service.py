@@ -30,15 +30,13 @@ from host.data.db import defer_until_commit, unit_of_work
 from host.jobs.alerts import failure_ratio_passed, job_finished
 from host.jobs.broker import make_broker
 from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
-from host.jobs.models import Job, JobItem, Schedule
+from host.jobs.models import ACTIVE, Job, JobItem, Schedule
 from host.jobs.runner import run_enclosing, run_item
 from host.jobs.workflows import SCHEDULER, list_workflows, next_run, plan_workflow
 
 __all__ = ("JOBS", "JobService")
 
 log = logging.getLogger("plughost.jobs")
-ACTIVE = ("queued", "running")
-TERMINAL = ("completed", "failed", "cancelled")
 GROUP_SECONDS = 0.2
 
 
