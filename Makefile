@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check host workers admin plugins tests bench
 	$(BIN)/ruff format --check host workers admin plugins tests bench
 	$(BIN)/mypy
+	PYTHONPATH=plugins $(BIN)/lint-imports
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix host workers admin plugins tests bench

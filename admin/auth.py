@@ -21,12 +21,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from admin.render import page
 from admin.state import ADMIN, ADMIN_USER, MAIN_APP, AdminUser
 from host.auth import ADMIN_ROLE, AUTH
+from host.auth.models import User
 from host.config import SETTINGS
 from host.problems import Problem
 
@@ -111,7 +113,7 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def current_user(request: web.Request) -> AdminUser:
-    user = request.get(ADMIN_USER)
+    user: AdminUser | None = request.get(ADMIN_USER)
     if user is None:
         raise Problem(401, "Log in first")
     return user
@@ -130,8 +132,6 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     claims = read_session(key, request.cookies.get(COOKIE, ""))
     if claims is None or claims.get("sid") in request.app[ADMIN].revoked:
         return _to_login(request)
-    from host.auth.models import User
-
     user = await User.get_or_none(username=claims["u"], active=True)
     if user is None:
         return _to_login(request)
@@ -157,8 +157,6 @@ def _to_login(request: web.Request) -> web.StreamResponse:
 
 
 def _urlencode(values: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(values)
 
 

@@ -47,29 +47,19 @@ def _float(value: Any) -> float | None:
 
 
 def job_view(data: Any) -> dict[str, Any]:
-    """The fields the pages show, from the jobs API's representation of one job."""
+    """The fields the pages show, from the jobs API's representation of one job
+    (`host.jobs.views.job_view`: the API, its 202 answers and the alerts all send that one)."""
     d = data if isinstance(data, dict) else {}
-    counts_raw = d.get("counts") or d.get("items_by_state") or {}
-    counts = (
-        {str(k): _int(v) for k, v in counts_raw.items()} if isinstance(counts_raw, dict) else {}
-    )
-    total = _int(d.get("total")) or sum(counts.values())
-    finished = sum(counts.get(s, 0) for s in ("done", "failed", "cancelled"))
-    progress = _float(d.get("progress"))
-    if progress is None:
-        progress = finished / total if total else 0.0
-    progress *= 100.0  # the API gives a fraction
-    throughput = d.get("throughput")
-    rate = _float(
-        throughput.get("items_per_second") if isinstance(throughput, dict) else throughput
-    )
+    counts = {str(k): _int(v) for k, v in (d.get("counts") or {}).items()}
+    rate = _float(d.get("throughput"))
+    progress = (_float(d.get("progress")) or 0.0) * 100.0  # the API gives a fraction
     return {
-        "id": d.get("id", d.get("jobId", "")),
-        "name": str(d.get("name") or d.get("workflow") or ""),
+        "id": d.get("id", ""),
+        "name": str(d.get("name") or ""),
         "kind": str(d.get("kind", "")),
         "state": str(d.get("state", "unknown")),
-        "submitter": str(d.get("submitter") or d.get("owner") or ""),
-        "total": total,
+        "submitter": str(d.get("owner") or ""),
+        "total": _int(d.get("total")),
         "done": counts.get("done", 0),
         "failed": counts.get("failed", 0),
         "running": counts.get("running", 0),
@@ -78,23 +68,19 @@ def job_view(data: Any) -> dict[str, Any]:
         "progress": round(min(max(progress, 0.0), 100.0), 1),
         "rate": round(rate, 2) if rate is not None else None,
         "average": round(rate, 2) if rate is not None else None,
-        "created_at": _when(d.get("createdAt") or d.get("created_at")),
-        "started_at": _when(d.get("startedAt") or d.get("started_at")),
-        "finished_at": _when(d.get("finishedAt") or d.get("finished_at")),
+        "created_at": _when(d.get("createdAt")),
+        "started_at": _when(d.get("startedAt")),
+        "finished_at": _when(d.get("finishedAt")),
         "eta": d.get("etaSeconds"),
         "error": str(d.get("error") or ""),
         "final": str(d.get("state", "")) in FINAL_STATES,
     }
 
 
-def _list_items(data: Any) -> list[Any]:
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        for key in ("items", "jobs", "pageItems", "results", "workflows", "runs"):
-            if isinstance(data.get(key), list):
-                return list(data[key])
-    return []
+def _list_items(data: Any, key: str) -> list[Any]:
+    """The list under `key` of an API answer (`pageItems` for pages, `workflows`)."""
+    found = data.get(key) if isinstance(data, dict) else None
+    return list(found) if isinstance(found, list) else []
 
 
 def chart_points(rates: list[float], width: int = CHART_W, height: int = CHART_H) -> str:
@@ -150,7 +136,7 @@ async def _chart(request: web.Request, job_id: str, raw: dict[str, Any]) -> dict
             f"/api/v1/jobs/{quote(job_id, safe='')}/items",
             query={"offset": str(offset), "limit": "1000"},
         )
-        page_items = _list_items(result.data) if result.ok else []
+        page_items = _list_items(result.data, "pageItems") if result.ok else []
         for item in page_items:
             at = _parse_time(item.get("finishedAt") if isinstance(item, dict) else None)
             if at is not None:
@@ -190,7 +176,7 @@ async def _jobs(request: web.Request, filters: dict[str, str]) -> tuple[list[dic
     result = await call(request, "GET", "/api/v1/jobs", query=query)
     if not result.ok:
         return [], result.detail
-    return [job_view(j) for j in _list_items(result.data)], ""
+    return [job_view(j) for j in _list_items(result.data, "pageItems")], ""
 
 
 @web_routes.get("/jobs")
@@ -250,14 +236,14 @@ def _item_view(item: Any) -> dict[str, Any]:
     if isinstance(error, dict | list):
         error = json.dumps(error)
     return {
-        "seq": d.get("seq", d.get("id", "")),
-        "ref": str(d.get("requestId") or d.get("ref") or ""),
+        "seq": d.get("seq", ""),
+        "ref": str(d.get("requestId") or ""),
         "state": str(d.get("state", "")),
         "attempts": _int(d.get("attempts")),
-        "status": d.get("statusCode") or d.get("status") or "",
-        "request": f"{request.get('method', '')} {request.get('relativeUrl', request.get('path', ''))}".strip(),
+        "status": d.get("statusCode") or "",
+        "request": f"{request.get('method', '')} {request.get('relativeUrl', '')}".strip(),
         "error": str(error or ""),
-        "finished_at": _when(d.get("finishedAt") or d.get("finished_at")),
+        "finished_at": _when(d.get("finishedAt")),
     }
 
 
@@ -266,7 +252,7 @@ async def _items(
 ) -> list[dict[str, Any]]:
     query = {"limit": str(limit)} | ({"state": state} if state else {})
     result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}/items", query=query)
-    return [_item_view(i) for i in _list_items(result.data)] if result.ok else []
+    return [_item_view(i) for i in _list_items(result.data, "pageItems")] if result.ok else []
 
 
 @web_routes.get("/jobs/{id}")
@@ -394,7 +380,7 @@ async def _workflows(request: web.Request) -> tuple[list[dict[str, Any]], str]:
     result = await call(request, "GET", "/api/v1/workflows")
     if not result.ok:
         return [], result.detail
-    return [workflow_view(w) for w in _list_items(result.data)], ""
+    return [workflow_view(w) for w in _list_items(result.data, "workflows")], ""
 
 
 @web_routes.get("/workflows")
@@ -420,11 +406,7 @@ async def workflow_start(request: web.Request) -> web.StreamResponse:
     )
     if not result.ok:
         raise Problem(result.status, f"The workflow {name!r} did not start: {result.detail}")
-    data = result.data if isinstance(result.data, dict) else {}
-    job_id = data.get("id") or data.get("jobId") or data.get("job_id")
-    location = result.headers.get("Location", "")
-    if not job_id and location:
-        job_id = location.rstrip("/").rsplit("/", 1)[-1]
+    job_id = result.data.get("id") if isinstance(result.data, dict) else None
     if not job_id:
         raise web.HTTPSeeOther("/admin/jobs")
     raise web.HTTPSeeOther(f"/admin/jobs/{quote(str(job_id))}?flash=started")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,6 @@ class Contribution:
 
 def graphql_types(sdl: str) -> list[str]:
     """Type names an SDL fragment defines or extends (a light scan; the SDL is parsed elsewhere)."""
-    import re
-
     found = re.findall(
         r"\b(?:extend\s+)?(type|input|enum|interface|union|scalar)\s+([A-Za-z_]\w*)", sdl
     )

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from admin.auth import current_user
 from admin.client import ApiResult, call
+from admin.models import RouteVersion
 from admin.render import page
 from host.problems import Problem
 
@@ -27,9 +28,6 @@ __all__ = ("FileProblem", "diff_lines", "web_routes")
 web_routes = web.RouteTableDef()
 API = "/api/v1/admin/routes"
 APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-STATE_LABELS = {"ok": "applied", "stale": "error", "failed": "failed"}
-"""The gateway's states: ok; stale = the file is invalid and the last good version serves;
-failed = invalid and nothing was ever applied."""
 NEW_APP_TEMPLATE = """{
   "version": 1,
   "routes": [
@@ -185,8 +183,6 @@ async def write_file(request: web.Request, app: str, text: str, *, etag: str | N
 
 
 async def record(request: web.Request, app: str, text: str, action: str, note: str = "") -> None:
-    from admin.models import RouteVersion
-
     await RouteVersion.create(
         app=app,
         content=text,
@@ -199,8 +195,6 @@ async def record(request: web.Request, app: str, text: str, action: str, note: s
 
 async def record_initial(request: web.Request, app: str, text: str) -> None:
     """Before the first UI edit of an app, keep what was on disk so that it can be rolled back to."""
-    from admin.models import RouteVersion
-
     if text and not await RouteVersion.exists(app=app):
         await RouteVersion.create(
             app=app,
@@ -479,8 +473,6 @@ async def routes_delete(request: web.Request) -> web.StreamResponse:
 
 @web_routes.get("/routes/{app}/history")
 async def routes_history(request: web.Request) -> web.StreamResponse:
-    from admin.models import RouteVersion
-
     app = check_app_name(request.match_info["app"])
     versions = await RouteVersion.filter(app=app).order_by("-id").limit(100)
     found = await read_file(request, app)
@@ -511,8 +503,6 @@ async def routes_history(request: web.Request) -> web.StreamResponse:
 @web_routes.post("/routes/{app}/rollback/{version}")
 async def routes_rollback(request: web.Request) -> web.StreamResponse:
     """Write a previous version back (a new save, so the rollback itself is in the history)."""
-    from admin.models import RouteVersion
-
     app = check_app_name(request.match_info["app"])
     try:
         version_id = int(request.match_info["version"])

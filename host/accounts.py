@@ -29,9 +29,9 @@ class Credentials(BaseModel):
 
 
 @routes.post("/authentication", public=True, body=Credentials, tags=("auth",))
-async def authenticate(request: ApiRequest) -> web.Response:
+async def authenticate(request: ApiRequest[Credentials]) -> web.Response:
     """Exchange a username and password for a bearer token."""
-    creds: Credentials = request.validated
+    creds = request.validated
     auth = request.app[AUTH]
     identity = await auth.check_password(creds.username, creds.password)
     if identity is None:
@@ -81,9 +81,9 @@ def _key_json(row: ApiKey) -> dict[str, object]:
 
 
 @routes.post("/apikeys", roles=(ADMIN_ROLE,), body=NewApiKey, tags=("auth",))
-async def create_api_key(request: ApiRequest) -> web.Response:
+async def create_api_key(request: ApiRequest[NewApiKey]) -> web.Response:
     """Create an API key; the key is shown in this answer only (send it as `X-API-Key`)."""
-    data: NewApiKey = request.validated
+    data = request.validated
     row, key = await add_api_key(data.name, data.roles)
     return web.json_response({**_key_json(row), "key": key}, status=201)
 

@@ -4,37 +4,52 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+from aiohttp import web
+
+from host.app import HOST_APPS, create_app, database_config, find_plugins, with_host_apps
+from host.auth.models import ApiKey, User
+from host.auth.users import add_api_key, add_user, ensure_first_admin, set_roles
 from host.config import ConfigError, Settings, load_settings
+from host.data.db import close_db, init_db
+from host.data.makemigrations import make_migrations
+from host.data.migrate import MigrationError, apply_migrations
+from host.datalock import DataDirLocked, lock_data_dir
+from host.gateway import enable_sighup
+from host.gateway.check import check_files, files_to_check
+from host.gateway.explain import explain
+from host.http.logs import ACCESS_LOGGER, AccessLogger, configure_logging
+from host.preflight import (
+    StartupError,
+    bind_socket,
+    check_broker,
+    check_database,
+    describe_startup_failure,
+)
+from host.progress import Progress
+from host.scaffold import ScaffoldError, new_plugin
 
-__all__ = ("main",)
+__all__ = ("COMMANDS", "Command", "Subcommands", "main")
 
 Command = Callable[[argparse.Namespace, Settings], int | Awaitable[int]]
+"""What a subcommand runs (its parser's `func` default): an exit code, or a coroutine of one."""
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+COMMANDS = "plughost.commands"
+"""Entry point group of commands that other packages add (`plughost worker` comes from workers/):
+each names a `register(subcommands)` that adds one subparser whose `func` default is a Command."""
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from aiohttp import web
-
-    from host.app import create_app
-    from host.http.logs import ACCESS_LOGGER, AccessLogger
-    from host.preflight import (
-        StartupError,
-        bind_socket,
-        check_broker,
-        check_database,
-        describe_startup_failure,
-    )
-
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    from host.datalock import DataDirLocked, lock_data_dir
-
     try:  # the one-line errors: a busy port first (instant), then the services it needs
         sock = bind_socket(host, port)
         asyncio.run(_check_services(settings, check_database, check_broker))
@@ -43,7 +58,6 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
-    from host.gateway import enable_sighup
 
     enable_sighup(app)  # reload routes.d on SIGHUP
     bound = sock.getsockname()
@@ -77,10 +91,6 @@ async def _check_services(
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
-    from host.app import database_config, find_plugins
-    from host.data.db import close_db, init_db
-    from host.preflight import StartupError, check_database
-
     try:
         await check_database(settings)
     except StartupError as exc:
@@ -95,15 +105,9 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from host.app import database_config, find_plugins, with_host_apps
-    from host.auth.users import ensure_first_admin
-    from host.data.migrate import apply_migrations
-
     plugins = find_plugins(settings).loaded
 
     async def work() -> int:
-        from host.data.migrate import MigrationError
-
         try:
             applied = await apply_migrations(
                 database_config(settings, plugins),
@@ -123,10 +127,6 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
-    from host.app import HOST_APPS, find_plugins
-    from host.data.makemigrations import make_migrations
-    from host.data.migrate import MigrationError
-
     registry = find_plugins(settings)
     known = [*HOST_APPS, *registry.loaded]
     by_name = {p.name: p for p in known}
@@ -144,8 +144,6 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
                 print(f"error: no loadable plugin or host app {name!r}{why}", file=sys.stderr)
                 return 1
             targets.append(by_name[name])
-    from host.progress import Progress
-
     # the scratch databases' "applied migration" lines are noise here
     logging.getLogger("plughost.migrate").setLevel(logging.WARNING)
     bar = Progress(targets, "makemigrations", lambda p: p.name)
@@ -165,8 +163,6 @@ async def _cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> i
 
 
 def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
-    from host.scaffold import ScaffoldError, new_plugin
-
     folder = args.dir if args.dir is not None else settings.plugins_dir
     try:
         created = new_plugin(args.name, folder, migrations=not args.no_migrations)
@@ -184,8 +180,6 @@ def _cmd_new_plugin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
-    from host.app import find_plugins
-
     logging.getLogger("plughost.plugins").setLevel(logging.ERROR)  # the table below says it
     registry = find_plugins(settings)
     rows = [r.as_dict() for r in registry.records]
@@ -199,9 +193,6 @@ def _cmd_plugins(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from host.auth.models import User
-    from host.auth.users import add_user, set_roles
-
     async def work() -> int:
         if args.users_command == "add":
             password = args.password or _prompt_password()
@@ -226,9 +217,6 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
-    from host.auth.models import ApiKey
-    from host.auth.users import add_api_key
-
     async def work() -> int:
         if args.apikeys_command == "add":
             row, key = await add_api_key(args.name, args.roles)
@@ -251,16 +239,12 @@ async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
-    from host.gateway.check import check_files, files_to_check
-
     if args.routes_command == "explain":
         return _routes_explain(args, settings)
     return check_files(files_to_check(args.files, settings.routes_dir))
 
 
 def _routes_explain(args: argparse.Namespace, settings: Settings) -> int:
-    from host.gateway.explain import explain
-
     files: dict[str, tuple[str, bytes]] = {}
     for path in sorted(settings.routes_dir.glob("*.json")):
         if not path.name.startswith("."):
@@ -270,32 +254,7 @@ def _routes_explain(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.status < 400 else 1
 
 
-def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:
-    from workers.supervisor import run_child, supervise
-
-    threads = args.threads or settings.jobs_worker_threads
-    if not args.child and (not settings.broker_url or settings.broker_url.startswith("stub")):
-        print(
-            "error: set PLUGHOST_BROKER_URL (redis:// or amqp://); without it `plughost serve` "
-            "runs the jobs itself",
-            file=sys.stderr,
-        )
-        return 2
-    if args.child:
-        return run_child(settings, threads)
-    from host.preflight import StartupError, check_broker, check_database
-
-    try:
-        asyncio.run(_check_services(settings, check_database, check_broker))
-    except StartupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return supervise(args.processes, threads)
-
-
 def _prompt_password() -> str:
-    import getpass
-
     if not sys.stdin.isatty():
         value = sys.stdin.readline().rstrip("\n")
         if value:
@@ -430,17 +389,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("id", type=int)
     p.set_defaults(func=_cmd_apikeys)
 
-    p = sub.add_parser(
-        "worker",
-        help="run job worker processes (needs PLUGHOST_BROKER_URL: redis:// or amqp://)",
-        description="Start N worker processes with M threads each that run job items from the "
-        "broker; a child that dies is restarted. See docs/jobs.md.",
-    )
-    p.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--threads", type=int, default=None, help="threads per process (default 4)")
-    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=_cmd_worker)
+    _add_installed_commands(sub)
     return parser
+
+
+def _add_installed_commands(sub: Subcommands) -> None:
+    """Commands from installed packages (entry point group COMMANDS); one that fails to load is
+    reported and left out, so the rest of the command line still works."""
+    for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
+        try:
+            entry.load()(sub)
+        except Exception as exc:
+            print(
+                f"warning: command {entry.name!r} ({entry.value}) not loaded: {exc!r}",
+                file=sys.stderr,
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -451,8 +414,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from host.http.logs import configure_logging
-
     configure_logging(settings.log_level, settings.log_format)
     result: Any = args.func(args, settings)
     if asyncio.iscoroutine(result):

@@ -13,6 +13,8 @@ import errno
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from host.config import Settings
 
 __all__ = (
@@ -93,7 +95,6 @@ async def check_database(settings: Settings) -> None:
             ) from None
         return
     import asyncpg
-    from tortoise.backends.base.config_generator import expand_db_url
 
     try:
         # read the URL as Tortoise will (its pool options, e.g. ?maxsize=, are no server settings)

@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from host.data.makemigrations import write_initial_offline
 from host.plugin import NAME, Plugin
 
 __all__ = ("ScaffoldError", "new_plugin", "plugin_files")
@@ -56,8 +57,8 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 @v1.post("/__NAME__/items", roles=("__NAME__:write",), body=NewItem, summary="Create an item")
-async def create_item(request: ApiRequest) -> web.Response:
-    body: NewItem = request.validated
+async def create_item(request: ApiRequest[NewItem]) -> web.Response:
+    body = request.validated
     item = await Item.create(title=body.title)
     await request.publish("__NAME__.item_created", {"itemId": item.id})
     return web.json_response({"resourceId": item.id}, status=201)
@@ -243,8 +244,6 @@ def new_plugin(name: str, parent: Path, *, migrations: bool = True) -> list[Path
 
 
 async def _initial_migrations(name: str, folder: Path) -> list[Path]:
-    from host.data.makemigrations import write_initial_offline
-
     parent = str(folder.parent.resolve())
     if parent not in sys.path:
         sys.path.insert(0, parent)

@@ -297,7 +297,7 @@ async def test_jobs_pages_list_detail_and_controls(
         headers={**admin_headers, "Prefer": "respond-async"},
     )
     assert resp.status == 202, await resp.text()
-    job_id = (await resp.json())["jobId"]
+    job_id = (await resp.json())["id"]
     listing = await (await client.get("/admin/jobs?kind=batch&submitter=admin")).text()
     assert f'data-job="{job_id}"' in listing, listing
     detail = await client.get(f"/admin/jobs/{job_id}")
@@ -398,7 +398,7 @@ async def test_job_progress_stream_sends_the_job(
         json=items,
         headers={**admin_headers, "Prefer": "respond-async"},
     )
-    job_id = (await resp.json())["jobId"]
+    job_id = (await resp.json())["id"]
     resp = await client.get(f"/admin/jobs/{job_id}/stream")
     assert resp.headers["Content-Type"] == "text/event-stream"
     seen = b""

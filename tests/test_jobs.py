@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from host.auth.users import add_user
 from host.bus import BUS
 from host.jobs.alerts import SIGNATURE_HEADER, verify_signature
-from host.jobs.workflows import run_due_schedules
+from host.jobs.service import JOBS
 from tests.conftest import (
     effects,
     finished,
@@ -184,10 +184,10 @@ async def test_two_schedulers_start_a_due_run_once(make_client: MakeClient) -> N
     await Schedule.filter(id=row.id).update(next_run=time.time() - 1)
     app = client.server.app
     first, second = await asyncio.gather(
-        run_due_schedules(app, worker="host-a"), run_due_schedules(app, worker="host-b")
+        app[JOBS].run_due_schedules(worker="host-a"), app[JOBS].run_due_schedules(worker="host-b")
     )
     assert len(first + second) == 1
-    again = await run_due_schedules(app, worker="host-c")
+    again = await app[JOBS].run_due_schedules(worker="host-c")
     assert again == []
     job_id = (first + second)[0]
     view = await wait_for(client, admin, job_id, finished)
@@ -239,7 +239,7 @@ async def test_failed_job_publishes_event_and_sends_a_signed_webhook(
         assert not verify_signature("wrong-secret", body, signature)
     payloads = [json.loads(body) for body, _ in received]
     assert {p["event"] for p in payloads} == {"jobs.failing", "jobs.failed"}
-    assert {p["jobId"] for p in payloads} == {bad_id}
+    assert {p["id"] for p in payloads} == {bad_id}
     final = next(p for p in payloads if p["event"] == "jobs.failed")
     assert final["failedRatio"] == 0.5 and final["counts"]["failed"] == 1
 

@@ -1,6 +1,7 @@
-"""The Dramatiq side of jobs: broker set-up (`broker.py`) and the `plughost worker` process
-supervisor (`supervisor.py`).
+"""The `plughost worker` process: the command (`cli.py`, registered through the
+`plughost.commands` entry point group) and the process supervisor (`supervisor.py`).
 
-What a job *is* (rows, claims, the runner, the API) lives in `host/jobs/`, because the batch API and
-the embedded server use it too; this package only decides how work reaches a process.
+What a job *is* (rows, claims, the runner, the broker set-up, the API) lives in `host/jobs/`,
+because the batch API and the embedded server use it too; this package only runs worker
+processes. It imports the host; the host never imports it.
 """

@@ -20,7 +20,9 @@ from types import FrameType
 
 from aiohttp import web
 
+from host.app import create_app
 from host.config import Settings
+from host.jobs import WORKER_MODE
 
 __all__ = ("run_child", "supervise")
 
@@ -29,9 +31,6 @@ log = logging.getLogger("plughost.jobs")
 
 async def run_child(settings: Settings, threads: int) -> int:
     """One worker process: start the app (no socket), consume until SIGTERM/SIGINT."""
-    from host.app import create_app
-    from host.jobs.service import WORKER_MODE
-
     app = create_app(settings)
     app[WORKER_MODE] = threads
     runner = web.AppRunner(app, handle_signals=False)

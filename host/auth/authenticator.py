@@ -20,6 +20,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from host.auth.models import ApiKey, User
 from host.problems import Problem
 
 __all__ = (
@@ -191,8 +192,6 @@ class Authenticator:
 
     @staticmethod
     async def verify_api_key(key: str) -> Identity:
-        from host.auth.models import ApiKey
-
         prefix, _, secret = key.partition(".")
         row = await ApiKey.get_or_none(prefix=prefix, active=True) if prefix and secret else None
         digest = hashlib.sha256(secret.encode()).hexdigest()
@@ -218,8 +217,6 @@ class Authenticator:
     # users ----------------------------------------------------------------------------------
     @staticmethod
     async def check_password(username: str, password: str) -> Identity | None:
-        from host.auth.models import User
-
         user = await User.get_or_none(username=username, active=True)
         if not verify_password(user.password_hash if user else None, password) or user is None:
             return None

@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from aerich.migrate import Migrate
 from aerich.models import MAX_VERSION_LENGTH
@@ -34,6 +34,7 @@ from host.data.db import CONNECTION, tortoise_config
 from host.data.migrate import (
     DIALECTS,
     MigrationError,
+    TableOwner,
     app_models,
     apply_file,
     apply_migrations,
@@ -44,13 +45,11 @@ from host.data.migrate import (
     migration_text,
 )
 
-if TYPE_CHECKING:  # the contract type only; plugins are above the data layer
-    from host.plugin import Plugin
-
 __all__ = ("DEFAULT_PG", "MadeMigration", "make_migrations", "pg_server_url", "requirement_chain")
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 NAME_OK = "abcdefghijklmnopqrstuvwxyz0123456789_"
+App = TypeVar("App", bound=TableOwner)
 
 
 def pg_server_url() -> str:
@@ -66,12 +65,12 @@ class MadeMigration:
     """The files written (one per dialect); empty when the models did not change."""
 
 
-def requirement_chain(target: Plugin, known: Sequence[Plugin]) -> list[Plugin]:
+def requirement_chain(target: App, known: Sequence[App]) -> list[App]:
     """The target's requirements (transitively) in dependency order, then the target itself."""
     by_name = {p.name: p for p in known}
-    out: list[Plugin] = []
+    out: list[App] = []
 
-    def visit(plugin: Plugin, path: tuple[str, ...]) -> None:
+    def visit(plugin: App, path: tuple[str, ...]) -> None:
         for name in plugin.requires:
             if name in path:
                 raise MigrationError(f"cyclic requirement: {' -> '.join((*path, name))}")
@@ -91,11 +90,11 @@ def _slug(name: str) -> str:
 
 
 async def make_migrations(
-    target: Plugin,
-    known: Sequence[Plugin],
+    target: TableOwner,
+    known: Sequence[TableOwner],
     name: str = "update",
     pg_url: str | None = None,
-    base_apps: Sequence[Plugin] = (),
+    base_apps: Sequence[TableOwner] = (),
     check: bool = False,
 ) -> MadeMigration:
     """Write the target's next migration into every dialect folder (or nothing when unchanged).
@@ -156,7 +155,7 @@ async def _scratch_database(dialect: str, tmp: Path, pg_url: str | None) -> Asyn
         yield f"sqlite://{tmp / 'scratch.sqlite3'}"
         _remove_scratch_files(tmp)
         return
-    import asyncpg
+    import asyncpg  # the PostgreSQL driver loads only when a PostgreSQL scratch database is made
 
     server = pg_url or pg_server_url()
     dbname = f"plughost_mk_{uuid.uuid4().hex[:12]}"
@@ -202,7 +201,7 @@ def _reset_aerich_state() -> None:
 
 
 async def _generate(
-    url: str, chain: list[Plugin], filename: str, workdir: Path
+    url: str, chain: list[TableOwner], filename: str, workdir: Path
 ) -> tuple[str, bool]:
     """Build the scratch schema, make the target's next file; returns (text, has changes)."""
     target = chain[-1]
@@ -262,7 +261,7 @@ OFFLINE_URLS = {"sqlite": "sqlite://:memory:", "postgres": "postgres://offline@1
 
 
 async def _generate_offline(
-    dialect: str, chain: list[Plugin], filename: str, workdir: Path
+    dialect: str, chain: list[TableOwner], filename: str, workdir: Path
 ) -> tuple[str, bool]:
     """The target's next file for `dialect` with no server: the first one from the schema
     generator, later ones from aerich's offline diff against the MODELS_STATE of the last file."""
@@ -311,7 +310,7 @@ async def _generate_offline(
         EXECUTOR_CACHE.clear()
 
 
-async def write_initial_offline(target: Plugin) -> list[Path]:
+async def write_initial_offline(target: TableOwner) -> list[Path]:
     """Write a plugin's first migration for every dialect without any database server.
 
     Tortoise opens connections lazily and the schema generator needs none, so the CREATE TABLE

@@ -13,7 +13,7 @@ tools keep working on a plughost database. The runner is ours instead of `aerich
 - an error names the plugin and the file;
 - it handles one app at a time without aerich's class-global `Migrate` state.
 
-Files are made by `plughost makemigrations` (host/makemigrations.py); see docs/migrations.md.
+Files are made by `plughost makemigrations` (host/data/makemigrations.py); see docs/migrations.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aerich.migrate import MIGRATE_TEMPLATE
 from aerich.models import Aerich
@@ -47,14 +47,13 @@ from tortoise.transactions import in_transaction
 
 from host.data.db import CONNECTION
 
-if TYPE_CHECKING:  # the contract type only; plugins are above the data layer
-    from host.plugin import Plugin
-
 __all__ = (
     "DIALECTS",
     "TABLE_APPS",
     "MigrationError",
     "MigrationFile",
+    "TableOwner",
+    "applied_versions",
     "apply_migrations",
     "create_tables_sql",
     "dialect_of",
@@ -62,6 +61,24 @@ __all__ = (
     "migration_status",
     "migration_text",
 )
+
+
+class TableOwner(Protocol):
+    """What migrations need of an app that owns tables; `host.Plugin` is one. The data layer
+    depends on this shape, not on the plugin contract (which sits above it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requires(self) -> Sequence[str]: ...
+
+    @property
+    def models_module(self) -> str | None: ...
+
+    @property
+    def migrations_dir(self) -> Path | None: ...
+
 
 log = logging.getLogger("plughost.migrate")
 
@@ -108,7 +125,7 @@ def dialect_of(client: BaseDBAsyncClient) -> str:
     return str(client.schema_generator.DIALECT)
 
 
-def dialect_dir(plugin: Plugin, dialect: str) -> Path | None:
+def dialect_dir(plugin: TableOwner, dialect: str) -> Path | None:
     base = plugin.migrations_dir
     return base / dialect if base is not None else None
 
@@ -251,10 +268,17 @@ async def migration_lock(client: BaseDBAsyncClient, dialect: str) -> AsyncIterat
         os.close(fd)
 
 
+async def applied_versions(app: str) -> set[str]:
+    """The migration files aerich's table records as applied for `app`."""
+    # flat=True gives the versions themselves, whatever Tortoise's stub says
+    rows: list[Any] = await Aerich.filter(app=app).values_list("version", flat=True)
+    return {str(v) for v in rows}
+
+
 # applying -----------------------------------------------------------------------------------------
 async def apply_migrations(
     config: dict[str, Any],
-    plugins: Iterable[Plugin],
+    plugins: Iterable[TableOwner],
     *,
     dev: bool = False,
     then: Callable[[], Awaitable[object]] | None = None,
@@ -281,7 +305,7 @@ async def apply_migrations(
 
 
 async def _apply_plugin(
-    client: BaseDBAsyncClient, dialect: str, plugin: Plugin, *, dev: bool
+    client: BaseDBAsyncClient, dialect: str, plugin: TableOwner, *, dev: bool
 ) -> list[str]:
     folder = dialect_dir(plugin, dialect)
     files = migration_files(folder)
@@ -302,7 +326,7 @@ async def _apply_plugin(
         )
         await run_script(client, create_tables_sql(client, models, safe=True), dialect)
         return []
-    done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+    done = await applied_versions(plugin.name)
     applied: list[str] = []
     for file in files:
         if file.name in done:
@@ -337,7 +361,7 @@ async def apply_file(client: BaseDBAsyncClient, dialect: str, app: str, path: Pa
         ) from exc
 
 
-async def migration_status(apps: Iterable[Plugin]) -> dict[str, dict[str, list[str]]]:
+async def migration_status(apps: Iterable[TableOwner]) -> dict[str, dict[str, list[str]]]:
     """Applied and pending migration files per table-owning app, in the order given.
 
     Read-only: the files in each app's folder for this database's dialect, against aerich's
@@ -348,7 +372,7 @@ async def migration_status(apps: Iterable[Plugin]) -> dict[str, dict[str, list[s
         if not plugin.models_module:
             continue
         files = [f.name for f in migration_files(dialect_dir(plugin, dialect))]
-        done = set(await Aerich.filter(app=plugin.name).values_list("version", flat=True))
+        done = await applied_versions(plugin.name)
         out[plugin.name] = {
             "applied": [f for f in files if f in done],
             "pending": [f for f in files if f not in done],

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from host.gateway.table import APP_NAME, compile_table
+from host.progress import Progress
 
 __all__ = ("check_files",)
 
@@ -17,7 +18,6 @@ def check_files(paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.s
     if not paths:
         print("no route files to check", file=err)
         return 1
-    from host.progress import Progress
 
     bar = Progress(paths, "checking", lambda p: p.name, minimum=10)
     for path in bar:

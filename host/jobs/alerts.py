@@ -1,5 +1,7 @@
 """Alerts when a job ends: bus events `jobs.completed` / `jobs.failed`, and an optional webhook.
 
+The payload is the job as the jobs API shows it (`host.jobs.views.job_view`), plus `failedRatio`.
+
 The webhook (PLUGHOST_JOBS_WEBHOOK_URL) is a JSON POST signed with HMAC-SHA256 over
 "<timestamp>.<body>" (header `X-Plughost-Signature: t=<timestamp>,v1=<hex>`), retried with
 exponential backoff on network errors and 5xx. It is sent for failed jobs whose failed-item
@@ -22,6 +24,7 @@ from aiohttp import web
 from host.bus import BUS
 from host.config import SETTINGS
 from host.jobs.models import Job
+from host.jobs.views import job_view
 
 __all__ = ("job_finished", "sign", "verify_signature")
 
@@ -46,23 +49,8 @@ def verify_signature(secret: str, body: bytes, header: str, tolerance: int = 300
     return hmac.compare_digest(sign(secret, body, timestamp), header)
 
 
-def summary(job: Job, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "jobId": job.id,
-        "kind": job.kind,
-        "name": job.name,
-        "state": job.state,
-        "owner": job.owner,
-        "tenant": job.tenant,
-        "total": job.total,
-        "counts": counts,
-        "error": job.error,
-        "location": f"/api/v1/jobs/{job.id}",
-    }
-
-
 async def job_finished(app: web.Application, job: Job, counts: dict[str, int]) -> None:
-    payload = summary(job, counts)
+    payload = job_view(job, counts)
     topic = "jobs.failed" if job.state == "failed" else "jobs.completed"
     await app[BUS].publish(topic, payload)
     settings = app[SETTINGS]
@@ -79,7 +67,7 @@ async def job_finished(app: web.Application, job: Job, counts: dict[str, int]) -
 
 async def failure_ratio_passed(app: web.Application, job: Job, counts: dict[str, int]) -> None:
     """Mid-job: the failed-item ratio reached the threshold (sent once per job, by one process)."""
-    payload = summary(job, counts)
+    payload = job_view(job, counts)
     payload["failedRatio"] = round(counts.get("failed", 0) / job.total, 4) if job.total else 1.0
     await app[BUS].publish("jobs.failing", payload)
     if app[SETTINGS].jobs_webhook_url:

@@ -18,22 +18,25 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from host.auth import Identity
-from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
-from host.jobs.service import JOBS, TERMINAL, JobService
+from host.batch.plan import build_plan
+from host.jobs.models import ITEM_STATES, JOB_STATES, TERMINAL, Job, JobItem, Schedule
+from host.jobs.service import JOBS, JobService
+from host.jobs.views import iso, job_view
+from host.jobs.workflows import list_workflows
 from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
-__all__ = ("job_view", "routes", "submit_async_batch")
+__all__ = ("routes", "submit_async_batch")
 
 routes = Routes()
 TAGS = ("jobs",)
 
 
-def _service(request: ApiRequest) -> JobService:
+def _service(request: ApiRequest[Any]) -> JobService:
     return request.app[JOBS]
 
 
-def _me(request: ApiRequest) -> Identity:
+def _me(request: ApiRequest[Any]) -> Identity:
     identity = request.identity
     if identity is None:  # routes are not public; the pipeline answered 401 already
         raise Problem(401, "Authentication required")
@@ -65,48 +68,8 @@ async def _job(request: ApiRequest) -> Job:
     return job
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-async def job_view(service: JobService, job: Job) -> dict[str, Any]:
-    counts = await service.counts(job.id)
-    finished = sum(counts.get(s, 0) for s in ("done", "failed", "cancelled"))
-    started = job.started_at.timestamp() if job.started_at else None
-    end = job.finished_at.timestamp() if job.finished_at else time.time()
-    elapsed = max(0.0, end - started) if started else 0.0
-    rate = (counts.get("done", 0) + counts.get("failed", 0)) / elapsed if elapsed > 0 else 0.0
-    remaining = job.total - finished
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "name": job.name,
-        "state": job.state,
-        "owner": job.owner,
-        "tenant": job.tenant,
-        "total": job.total,
-        "counts": {s: counts.get(s, 0) for s in ITEM_STATES},
-        "progress": round(finished / job.total, 4) if job.total else 1.0,
-        "throughput": round(rate, 2),
-        "enclosingTransaction": job.enclosing,
-        "maxAttempts": job.max_attempts,
-        "parallelism": job.parallelism,
-        "params": job.params,
-        "error": job.error,
-        "createdAt": _iso(job.created_at),
-        "startedAt": _iso(job.started_at),
-        "finishedAt": _iso(job.finished_at),
-        "elapsedSeconds": round(elapsed, 3),
-        "etaSeconds": round(remaining / rate, 1)
-        if rate > 0 and job.state not in TERMINAL
-        else None,
-        "links": {
-            "self": f"/api/v1/jobs/{job.id}",
-            "items": f"/api/v1/jobs/{job.id}/items",
-            "events": f"/api/v1/jobs/{job.id}/events",
-            "report": f"/api/v1/jobs/{job.id}/report",
-        },
-    }
+async def _view(service: JobService, job: Job) -> dict[str, Any]:
+    return job_view(job, await service.counts(job.id))
 
 
 def item_view(item: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +89,8 @@ def item_view(item: dict[str, Any]) -> dict[str, Any]:
             if item["state"] == "queued" and item["not_before"]
             else None
         ),
-        "startedAt": _iso(item["started_at"]),
-        "finishedAt": _iso(item["finished_at"]),
+        "startedAt": iso(item["started_at"]),
+        "finishedAt": iso(item["finished_at"]),
     }
 
 
@@ -168,14 +131,14 @@ async def list_jobs(request: ApiRequest) -> web.Response:
     total = await query.count()
     jobs = await query.order_by("-id").offset(offset).limit(limit)
     service = _service(request)
-    page = [await job_view(service, job) for job in jobs]
+    page = [await _view(service, job) for job in jobs]
     return web.json_response({"totalFilteredRecords": total, "pageItems": page})
 
 
 @routes.get("/jobs/{id}", tags=TAGS)
 async def get_job(request: ApiRequest) -> web.Response:
     """A job: state, counts by item state, progress, throughput and timing."""
-    return web.json_response(await job_view(_service(request), await _job(request)))
+    return web.json_response(await _view(_service(request), await _job(request)))
 
 
 @routes.get("/jobs/{id}/items", tags=TAGS)
@@ -218,7 +181,7 @@ async def _control(request: ApiRequest, action: str) -> web.Response:
     else:
         extra["retried"] = await service.retry_failed(job)
     await job.refresh_from_db()
-    return web.json_response({**(await job_view(service, job)), **extra})
+    return web.json_response({**(await _view(service, job)), **extra})
 
 
 @routes.post("/jobs/{id}/pause", tags=TAGS)
@@ -275,7 +238,7 @@ async def _stream_progress(
     beat = time.monotonic()
     while True:
         await job.refresh_from_db()
-        view = await job_view(service, job)
+        view = await _view(service, job)
         text = json.dumps(view)
         comparable = json.dumps({**view, "elapsedSeconds": 0, "throughput": 0, "etaSeconds": 0})
         if comparable != last:
@@ -299,7 +262,7 @@ async def job_report(request: ApiRequest) -> web.StreamResponse:
     )
     if fmt not in ("json", "csv"):
         raise Problem(400, "?format must be json or csv")
-    view = await job_view(_service(request), job)
+    view = await _view(_service(request), job)
     rows = await JobItem.filter(job_id=job.id).order_by("seq").values(*ITEM_FIELDS)
     if fmt == "json":
         view["items"] = [{k: v for k, v in item_view(r).items() if k != "request"} for r in rows]
@@ -352,9 +315,6 @@ class RunBody(BaseModel):
 @routes.get("/workflows", tags=("workflows",))
 async def list_workflows_route(request: ApiRequest) -> web.Response:
     """Workflows the loaded plugins offer, with parameters and schedules."""
-    from host.jobs.models import Schedule
-    from host.jobs.workflows import list_workflows
-
     _me(request)
     schedules = {s.workflow: s for s in await Schedule.all()}
     out = []
@@ -370,23 +330,20 @@ async def list_workflows_route(request: ApiRequest) -> web.Response:
 
 
 @routes.post("/workflows/{name}/runs", roles=("workflows:run",), body=RunBody, tags=("workflows",))
-async def run_workflow(request: ApiRequest) -> web.Response:
+async def run_workflow(request: ApiRequest[RunBody]) -> web.Response:
     """Start a workflow run now: 202 with the job's Location."""
-    from host.jobs.workflows import start_workflow
-
-    body: RunBody = request.validated
-    job = await start_workflow(
-        request.app, request.match_info["name"], body.params, _me(request), request.tenant
+    body = request.validated
+    service = _service(request)
+    job = await service.start_workflow(
+        request.match_info["name"], body.params, _me(request), request.tenant
     )
-    return _accepted(job)
+    return await _accepted(service, job)
 
 
-def _accepted(job: Job) -> web.Response:
-    location = f"/api/v1/jobs/{job.id}"
+async def _accepted(service: JobService, job: Job) -> web.Response:
+    """202 with the job (as `GET /api/v1/jobs/{id}` shows it) and its Location."""
     return web.json_response(
-        {"jobId": job.id, "state": job.state, "total": job.total, "location": location},
-        status=202,
-        headers={"Location": location},
+        await _view(service, job), status=202, headers={"Location": f"/api/v1/jobs/{job.id}"}
     )
 
 
@@ -394,8 +351,6 @@ async def submit_async_batch(
     request: ApiRequest, items: list[Any], enclosing: bool
 ) -> web.Response:
     """A parsed, validated batch (host.batch.items.BatchItem list) stored as a job: 202 + Location."""
-    from host.batch.plan import build_plan
-
     identity = _me(request)
     service = _service(request)
     if len(items) > service.settings.jobs_max_items:
@@ -433,4 +388,4 @@ async def submit_async_batch(
         enclosing=enclosing,
         max_attempts=max_attempts,
     )
-    return _accepted(job)
+    return await _accepted(service, job)

@@ -126,7 +126,3 @@ async def requeue_expired() -> int:
     return await JobItem.filter(
         job_id__in=list(jobs), state="running", lease_expires__lt=now
     ).update(state="queued", lease_owner=None, lease_expires=None)
-
-
-async def touch(job_id: int) -> None:
-    await Job.filter(id=job_id).update(heartbeat=time.time())

@@ -11,9 +11,13 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ("ITEM_STATES", "JOB_STATES", "Job", "JobItem", "Schedule")
+__all__ = ("ACTIVE", "ITEM_STATES", "JOB_STATES", "TERMINAL", "Job", "JobItem", "Schedule")
 
 JOB_STATES = ("queued", "running", "paused", "cancelled", "completed", "failed")
+ACTIVE = ("queued", "running")
+"""A pump works on the job."""
+TERMINAL = ("completed", "failed", "cancelled")
+"""The job is over (retry can reopen a completed, failed or cancelled job)."""
 ITEM_STATES = ("waiting", "queued", "running", "done", "failed", "cancelled")
 """waiting: a dependency is not done yet; queued: claimable; running: leased by a worker."""
 

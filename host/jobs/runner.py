@@ -19,10 +19,12 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from host.auth import Identity
+from host.batch.refs import lookup_path, quote_segment, resolve_json, resolve_text
 from host.context import RequestContext, new_request_id
 from host.data.db import unit_of_work
 from host.jobs.claims import LeaseLost, fence, now_utc, unblock_children
 from host.jobs.models import Job, JobItem
+from host.jobs.workflows import run_step
 from host.pipeline import PIPELINE, Call, subrequest, to_problem
 from host.pipeline.pipeline import response_json_bytes
 
@@ -125,7 +127,6 @@ async def _call(
     app: web.Application, job: Job, item: JobItem, identity: Identity, timeout: float
 ) -> Outcome:
     """Run the item's work; returns its outcome or raises _Retry for a transient failure."""
-    from host.jobs.workflows import run_step  # workflows import the runner's helpers
 
     context = item_context(job, item)
     try:
@@ -167,7 +168,6 @@ async def resolve_references(job: Job, item: JobItem) -> dict[str, Any]:
     spec = dict(item.request)
     if not item.deps:
         return spec
-    from host.batch.refs import lookup_path, quote_segment, resolve_json, resolve_text
 
     parents = await JobItem.filter(job_id=job.id, seq__in=item.deps).values("ref", "result")
     answers = {p["ref"]: p["result"] for p in parents}

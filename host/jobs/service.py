@@ -21,20 +21,23 @@ from typing import Any
 
 import dramatiq
 from aiohttp import web
+from tortoise.expressions import F
+from tortoise.functions import Count
 
 from host.auth import AUTH, Identity
 from host.config import Settings
 from host.counters import count_job_item
 from host.data.db import defer_until_commit, unit_of_work
+from host.jobs.alerts import failure_ratio_passed, job_finished
+from host.jobs.broker import make_broker
 from host.jobs.claims import claim_items, now_utc, renew, requeue_expired
-from host.jobs.models import Job, JobItem
+from host.jobs.models import ACTIVE, Job, JobItem, Schedule
 from host.jobs.runner import run_enclosing, run_item
+from host.jobs.workflows import SCHEDULER, list_workflows, next_run, plan_workflow
 
 __all__ = ("JOBS", "WORKER_MODE", "JobService")
 
 log = logging.getLogger("plughost.jobs")
-ACTIVE = ("queued", "running")
-TERMINAL = ("completed", "failed", "cancelled")
 GROUP_SECONDS = 0.2
 
 
@@ -51,8 +54,6 @@ class JobService:
 
     # lifecycle ------------------------------------------------------------------------------
     async def start(self, *, consume: bool, threads: int) -> None:
-        from workers.broker import make_broker
-
         loop = asyncio.get_running_loop()
         self.broker = make_broker(self.settings.broker_url, loop)
         self.actor = dramatiq.Actor(
@@ -327,8 +328,6 @@ class JobService:
         if counts.get("failed", 0) / job.total < threshold:
             return
         if await Job.filter(id=job.id, alerted=False).update(alerted=True):
-            from host.jobs.alerts import failure_ratio_passed
-
             await failure_ratio_passed(self.app, job, counts)
 
     async def _still_active(self, job_id: int) -> bool:
@@ -336,8 +335,6 @@ class JobService:
 
     async def _release(self, items: list[JobItem]) -> None:
         """Claimed but not started (the job was paused or cancelled): give them back."""
-        from tortoise.expressions import F
-
         for item in items:
             await JobItem.filter(id=item.id, state="running", lease_owner=item.lease_owner).update(
                 state="queued", lease_owner=None, lease_expires=None, attempts=F("attempts") - 1
@@ -365,8 +362,6 @@ class JobService:
 
     @staticmethod
     async def counts(job_id: int) -> dict[str, int]:
-        from tortoise.functions import Count
-
         rows = (
             await JobItem.filter(job_id=job_id)
             .annotate(n=Count("id"))
@@ -403,8 +398,6 @@ class JobService:
         if not won:
             return
         job = await Job.get(id=job_id)
-        from host.jobs.alerts import job_finished
-
         await job_finished(self.app, job, counts)
 
     # reaping --------------------------------------------------------------------------------
@@ -430,9 +423,50 @@ class JobService:
             # one reaper wins the wake-up, so two hosts do not both flood the queue
             if await Job.filter(id=job.id, heartbeat=job.heartbeat).update(heartbeat=time.time()):
                 await asyncio.to_thread(self.send_pumps, job.id, job.parallelism)
-        from host.jobs.workflows import run_due_schedules
+        await self.run_due_schedules()
 
-        await run_due_schedules(self.app)
+    # workflows ------------------------------------------------------------------------------
+    async def start_workflow(
+        self, name: str, params: dict[str, Any], identity: Identity, tenant: str
+    ) -> Job:
+        """Plan a run (in this process) and store it as a job whose items are the chunks."""
+        reg, values, items = await plan_workflow(self.app, name, params, identity, tenant)
+        return await self.create_job(
+            kind="workflow",
+            name=reg.name,
+            identity=identity,
+            tenant=tenant,
+            items=items,
+            params=values,
+        )
+
+    async def run_due_schedules(self, worker: str = "") -> list[int]:
+        """Start every due scheduled run that this process wins; returns the job ids started."""
+        if not self.settings.jobs_schedules:
+            return []
+        now = time.time()
+        started: list[int] = []
+        known = {reg.name for reg in list_workflows(self.app)}
+        for row in await Schedule.filter(next_run__lte=now):
+            if row.workflow not in known:
+                continue
+            following = next_run(row.cron, max(now, row.next_run))
+            # the claim: only the host whose UPDATE still sees the old next_run starts this run
+            won = await Schedule.filter(id=row.id, next_run=row.next_run).update(
+                next_run=following, last_run=now, claimed_by=worker or self.worker_id
+            )
+            if not won:
+                continue
+            try:
+                job = await self.start_workflow(row.workflow, {}, SCHEDULER, "default")
+            except Exception:
+                log.exception(
+                    "scheduled workflow failed to start", extra={"workflow": row.workflow}
+                )
+                continue
+            await Schedule.filter(id=row.id).update(last_job_id=job.id)
+            started.append(job.id)
+        return started
 
 
 JOBS = web.AppKey("jobs", JobService)

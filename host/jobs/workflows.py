@@ -23,7 +23,6 @@ from tortoise.exceptions import IntegrityError
 from host.auth import ADMIN_ROLE, Identity
 from host.context import RequestContext
 from host.jobs.models import Job, JobItem, Schedule
-from host.jobs.service import JOBS
 from host.loader import REGISTRY
 from host.plugin import Chunked, Workflow, WorkflowContext, chunked
 from host.problems import Problem
@@ -35,8 +34,8 @@ __all__ = (
     "find_workflow",
     "list_workflows",
     "next_run",
-    "run_due_schedules",
-    "start_workflow",
+    "plan_workflow",
+    "run_step",
     "sync_schedules",
 )
 
@@ -90,14 +89,17 @@ def merge_params(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
     return {**dict(workflow.params), **given}
 
 
-async def start_workflow(
+async def plan_workflow(
     app: web.Application,
     name: str,
     params: dict[str, Any],
     identity: Identity,
     tenant: str,
-) -> Job:
-    """Plan a run (in this process) and store it as a job whose items are the chunks."""
+) -> tuple[Registered, dict[str, Any], list[dict[str, Any]]]:
+    """A run's job items, planned in this process: (workflow, merged params, one item per chunk).
+
+    `JobService.start_workflow` stores them as a job.
+    """
     reg = find_workflow(app, name)
     values = merge_params(reg.workflow, params)
     ctx = WorkflowContext(app=app, params=values, identity=identity, tenant=tenant)
@@ -106,9 +108,7 @@ async def start_workflow(
     items = [
         {"request": {"workflow": reg.name, "chunk": c}, "ref": str(i)} for i, c in enumerate(chunks)
     ]
-    return await app[JOBS].create_job(
-        kind="workflow", name=reg.name, identity=identity, tenant=tenant, items=items, params=values
-    )
+    return reg, values, items
 
 
 async def run_step(
@@ -155,30 +155,3 @@ async def sync_schedules(app: web.Application) -> list[str]:
     for problem in problems:
         log.error("schedule ignored", extra={"problem": problem})
     return problems
-
-
-async def run_due_schedules(app: web.Application, worker: str = "") -> list[int]:
-    """Start every due scheduled run that this process wins; returns the job ids started."""
-    if not app[JOBS].settings.jobs_schedules:
-        return []
-    now = time.time()
-    started: list[int] = []
-    known = {reg.name for reg in list_workflows(app)}
-    for row in await Schedule.filter(next_run__lte=now):
-        if row.workflow not in known:
-            continue
-        following = next_run(row.cron, max(now, row.next_run))
-        # the claim: only the host whose UPDATE still sees the old next_run starts this run
-        won = await Schedule.filter(id=row.id, next_run=row.next_run).update(
-            next_run=following, last_run=now, claimed_by=worker or app[JOBS].worker_id
-        )
-        if not won:
-            continue
-        try:
-            job = await start_workflow(app, row.workflow, {}, SCHEDULER, "default")
-        except Exception:
-            log.exception("scheduled workflow failed to start", extra={"workflow": row.workflow})
-            continue
-        await Schedule.filter(id=row.id).update(last_job_id=job.id)
-        started.append(job.id)
-    return started

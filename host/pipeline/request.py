@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic
 
 from aiohttp import web
 from multidict import CIMultiDictProxy, MultiMapping
+from typing_extensions import TypeVar
 
 from host.auth import Identity
 from host.bus import BUS
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 __all__ = ("JSON_TYPES", "ApiRequest", "decode_json")
 
 JSON_TYPES = ("application/json", "application/problem+json")
-Body = TypeVar("Body")
+Body = TypeVar("Body", default=None)
+"""`ApiRequest[NewClient]` for a route with `body=NewClient`; plain `ApiRequest` for one without."""
 
 
 def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = True) -> Any:

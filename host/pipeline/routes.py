@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from host.pipeline.request import ApiRequest
-
 __all__ = ("Handler", "RouteDef", "Routes")
 
-Handler = Callable[["ApiRequest[Any]"], Awaitable[web.StreamResponse]]
+Handler = Callable[[Any], Awaitable[web.StreamResponse]]
+"""`async def handler(request: ApiRequest[Body]) -> web.StreamResponse` (the request type is in
+host/pipeline/request.py, which refers to this module: a route is part of what a request carries)."""
 H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
 
 
@@ -82,7 +81,7 @@ class Routes:
         status: int | None = None,
         query: type[BaseModel] | None = None,
     ) -> Callable[[H], H]:
-        if isinstance(roles, str):
+        if isinstance(roles, str):  # type: ignore[unreachable]  # a common slip, caught early
             raise TypeError(f"roles must be a tuple of role names, not the string {roles!r}")
 
         def register(handler: H) -> H:

@@ -161,7 +161,7 @@ async def ensure_unique_external_id(external_id: str | None, exclude: int | None
         )
 
 
-async def get_client(request: ApiRequest) -> Client:
+async def get_client(request: ApiRequest[Any]) -> Client:
     client_id = path_id(request.match_info, what="Client")
     client = await Client.get_or_none(id=client_id).prefetch_related("office")
     if client is None:
@@ -171,9 +171,9 @@ async def get_client(request: ApiRequest) -> Client:
 
 # v1 ---------------------------------------------------------------------------------------------
 @v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS)
-async def create_client(request: ApiRequest) -> web.Response:
+async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     """Create a client (Mifos `POST /clients`); `savingsProductId` also opens a savings account."""
-    body: NewClient = request.validated
+    body = request.validated
     values: dict[str, Any] = body.model_dump()
     dates, errors = body.collect(activationDate="date", submittedOnDate="date")
     values.update(dates)
@@ -212,9 +212,9 @@ async def read_client(request: ApiRequest) -> web.Response:
 
 
 @v1.put("/clients/{id}", roles=WRITE, body=ClientUpdate, tags=TAGS)
-async def update_client(request: ApiRequest) -> web.Response:
+async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
     """Change some fields of a client; the answer lists what changed (`changes`)."""
-    body: ClientUpdate = request.validated
+    body = request.validated
     client = await get_client(request)
     given = body.given()
     if not given:

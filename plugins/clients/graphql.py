@@ -87,13 +87,15 @@ def _int_id(value: str) -> int:
         raise Problem(400, f"Client id must be a number, got {value!r}") from None
 
 
-async def resolve_client(_: Any, info: GraphQLResolveInfo, id: str) -> Client | None:
+async def resolve_client(
+    _: Any, info: GraphQLResolveInfo[GraphQLContext], id: str
+) -> Client | None:
     require_roles(info, READ)
     return await Client.get_or_none(id=_int_id(id))
 
 
 async def resolve_clients(
-    _: Any, info: GraphQLResolveInfo, offset: int = 0, limit: int = 50
+    _: Any, info: GraphQLResolveInfo[GraphQLContext], offset: int = 0, limit: int = 50
 ) -> list[Client]:
     require_roles(info, READ)
     if offset < 0 or not 0 <= limit <= MAX_PAGE:
@@ -101,10 +103,12 @@ async def resolve_clients(
     return await Client.all().order_by("id").offset(offset).limit(limit)
 
 
-async def create_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Client:
+async def create_client(
+    _: Any, info: GraphQLResolveInfo[GraphQLContext], input: dict[str, Any]
+) -> Client:
     """Same rules as the REST endpoint (names, dates, office, unique externalId)."""
     require_roles(info, WRITE)
-    values = {name: input.get(name) for name in COLUMNS}
+    values: dict[str, Any] = {name: input.get(name) for name in COLUMNS}
     values["active"] = bool(values["active"])
     values["officeId"] = values["officeId"] or 1
     today = dt.date.today()

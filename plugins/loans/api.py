@@ -133,9 +133,9 @@ def check_terms(
 
 
 @v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS)
-async def create_loan(request: ApiRequest) -> web.Response:
+async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     """Submit a loan application for a client (Mifos `POST /loans`)."""
-    body: NewLoan = request.validated
+    body = request.validated
     values, errors = body.collect(
         principal="decimal",
         interestRatePerPeriod="decimal",

@@ -56,14 +56,14 @@ STATUS_NAMES = {
 loans_by_client = children_by(Loan, "client_id")
 
 
-async def resolve_client_loans(client: Any, info: GraphQLResolveInfo) -> list[Loan]:
+async def resolve_client_loans(client: Any, info: GraphQLResolveInfo[GraphQLContext]) -> list[Loan]:
     require_roles(info, READ)
     context: GraphQLContext = info.context
     loans: list[Loan] = await context.loader(loans_by_client).load(client.id)
     return loans
 
 
-async def resolve_loan(_: Any, info: GraphQLResolveInfo, id: str) -> Loan | None:
+async def resolve_loan(_: Any, info: GraphQLResolveInfo[GraphQLContext], id: str) -> Loan | None:
     require_roles(info, READ)
     try:
         loan_id = int(id)
@@ -72,7 +72,7 @@ async def resolve_loan(_: Any, info: GraphQLResolveInfo, id: str) -> Loan | None
     return await Loan.get_or_none(id=loan_id)
 
 
-def resolve_status(loan: Loan, _: GraphQLResolveInfo) -> str:
+def resolve_status(loan: Loan, _: GraphQLResolveInfo[GraphQLContext]) -> str:
     return STATUS_NAMES.get(loan.status, str(loan.status))
 
 

@@ -84,9 +84,9 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
 
 
 @v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS)
-async def create_account(request: ApiRequest) -> web.Response:
+async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
-    body: NewSavingsAccount = request.validated
+    body = request.validated
     values = body.read(nominalAnnualInterestRate="decimal", submittedOnDate="date")
     client = await Client.get_or_none(id=body.clientId)
     if client is None:

@@ -52,14 +52,18 @@ STATUS_NAMES = {
 accounts_by_client = children_by(SavingsAccount, "client_id")
 
 
-async def resolve_client_accounts(client: Any, info: GraphQLResolveInfo) -> list[SavingsAccount]:
+async def resolve_client_accounts(
+    client: Any, info: GraphQLResolveInfo[GraphQLContext]
+) -> list[SavingsAccount]:
     require_roles(info, READ)
     context: GraphQLContext = info.context
     accounts: list[SavingsAccount] = await context.loader(accounts_by_client).load(client.id)
     return accounts
 
 
-async def resolve_account(_: Any, info: GraphQLResolveInfo, id: str) -> SavingsAccount | None:
+async def resolve_account(
+    _: Any, info: GraphQLResolveInfo[GraphQLContext], id: str
+) -> SavingsAccount | None:
     require_roles(info, READ)
     try:
         account_id = int(id)
@@ -68,7 +72,7 @@ async def resolve_account(_: Any, info: GraphQLResolveInfo, id: str) -> SavingsA
     return await SavingsAccount.get_or_none(id=account_id)
 
 
-def resolve_status(account: SavingsAccount, _: GraphQLResolveInfo) -> str:
+def resolve_status(account: SavingsAccount, _: GraphQLResolveInfo[GraphQLContext]) -> str:
     return STATUS_NAMES.get(account.status, str(account.status))
 
 

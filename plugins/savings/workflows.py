@@ -8,7 +8,7 @@ from the job. Run it with `POST /api/v1/workflows/savings.post-interest/runs`.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, cast
 
 from host import Workflow, WorkflowContext, chunked
 
@@ -24,10 +24,11 @@ async def plan_interest(ctx: WorkflowContext) -> list[dict[str, Any]]:
     size = int(ctx.params["chunk"])
     if size < 1:
         raise ValueError("chunk must be at least 1")
-    ids = (
+    ids: list[int] = cast(  # flat=True gives the ids themselves, whatever Tortoise's stub says
+        list[int],
         await SavingsAccount.filter(status=SavingsStatus.ACTIVE)
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
     return [
         {"fromId": ids[i], "toId": ids[min(i + size, len(ids)) - 1] + 1}

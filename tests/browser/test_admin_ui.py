@@ -242,7 +242,7 @@ def test_job_progress_live_pause_resume_retry(admin_page: Any, server: Server) -
         "POST", "/api/v1/batches?async=true", _batch(2500), headers={"Prefer": "respond-async"}
     )
     assert status == 202, body
-    job_id = body["jobId"]
+    job_id = body["id"]
     page.goto(f"/admin/jobs/{job_id}")
     page.wait_for_selector("[data-live-status].on")
     # progress moves without a reload

@@ -58,12 +58,14 @@ def make_broker(url: str, loop: asyncio.AbstractEventLoop) -> dramatiq.Broker:
         broker = StubBroker()
         broker.emit_after("process_boot")
     elif url.startswith(("redis://", "rediss://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from dramatiq.brokers.redis import RedisBroker  # redis client loads only when used
 
         # job truth is in the database, so a parked message only delays; still recover in seconds
-        broker = RedisBroker(url=url, heartbeat_timeout=15_000, maintenance_chance=10_000)
+        broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
+            url=url, heartbeat_timeout=15_000, maintenance_chance=10_000
+        )
     elif url.startswith(("amqp://", "amqps://")):
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker  # pika loads only when used
 
         broker = RabbitmqBroker(url=url)
     else:  # Settings validates the scheme; this is a programming error
