@@ -103,17 +103,33 @@ LOCALES: Mapping[str, LocaleData] = {
 
 
 class MifosFieldError(ValueError):
-    """A value that cannot be read; `field` is the request's own (camelCase) name for it."""
+    """A value that cannot be read; `field` is the request's own (camelCase) name for it.
 
-    def __init__(self, field: str, message: str) -> None:
+    `code` is Fineract's `userMessageGlobalisationCode` for the error when it has one
+    (`validation.msg.loan.loanTermFrequency.less.than.repayment.structure.suggests`), so that a
+    Fineract client that switches on the code keeps working; `value` is the value refused.
+    """
+
+    def __init__(
+        self, field: str, message: str, *, code: str | None = None, value: Any = None
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.code = code
+        self.value = value
 
 
 def field_problem(errors: Iterable[MifosFieldError], status: int = 422) -> Problem:
     """One problem for one or more bad fields, shaped like the pipeline's body validation errors."""
-    items = [{"field": e.field, "message": e.message} for e in errors]
+    items: list[dict[str, Any]] = []
+    for e in errors:
+        item: dict[str, Any] = {"field": e.field, "message": e.message}
+        if e.code:
+            item["code"] = e.code
+        if e.value is not None:
+            item["value"] = e.value
+        items.append(item)
     detail = "Invalid request body: " + "; ".join(f"{i['field']}: {i['message']}" for i in items)
     return Problem(status, detail, errors=items)
 
@@ -327,6 +343,17 @@ class MifosBody(BaseModel):
     dateFormat: str | None = None
     locale: str | None = None
     monthDayFormat: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_external_id_is_none(cls, data: Any) -> Any:
+        """Fineract reads `"externalId": ""` as no external id (its own test clients send it);
+        stored as "" it would make the second such client a duplicate."""
+        if isinstance(data, dict):
+            value = data.get("externalId")
+            if isinstance(value, str) and not value.strip():
+                data = {**data, "externalId": None}
+        return data
 
     @model_validator(mode="wrap")
     @classmethod

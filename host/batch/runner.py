@@ -259,6 +259,17 @@ class _Runner:
 
     # one item ---------------------------------------------------------------------------------
     async def execute(self, i: int) -> ItemResult:
+        """The item's answer, echoing the item's own request headers as Fineract does."""
+        result = await self._execute(i)
+        echo = self.plan.items[i].echo_headers()
+        if echo:
+            present = {h["name"].lower() for h in result.headers}
+            result.headers = result.headers + [
+                {"name": n, "value": v} for n, v in echo if n.lower() not in present
+            ]
+        return result
+
+    async def _execute(self, i: int) -> ItemResult:
         item = self.plan.items[i]
         for p in self.plan.parents[i]:
             parent = self.results[p]
@@ -367,10 +378,13 @@ class _Runner:
         if item.has_body:
             body = json.dumps(resolve_json(item.body, find)).encode()
             headers["Content-Type"] = "application/json"
+        if run.app_name:  # relativeUrl is the micro-app's own path and the gateway maps it
+            root = f"/{item.version}/" if item.version else "/"
+        else:
+            root = f"/api/{item.version or run.version}/"
         return ApiRequest.build(
             method=item.method,
-            # through a micro-app, relativeUrl is the app's own path and the gateway maps it
-            path=("/" if run.app_name else f"/api/{run.version}/") + "/".join(segments),
+            path=root + "/".join(segments),
             query=query,
             headers=headers,
             body=body,

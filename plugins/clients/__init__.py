@@ -23,7 +23,7 @@ async def setup(app: web.Application) -> None:
 
 plugin = Plugin(
     name="clients",
-    version="0.2.0",
+    version="0.3.0",
     models="clients.models",
     rest={"v1": v1, "v2": v2},
     graphql=graphql_part,

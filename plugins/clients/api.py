@@ -67,6 +67,8 @@ class NewClient(MifosBody):
     submittedOnDate: str | list[int] | None = None
     savingsProductId: int | None = Field(default=None, ge=1)
     """Also open a savings account with this product (the savings plugin does, on the event)."""
+    legalFormId: int | None = None
+    """Fineract's legal form: 1 person (first and last name), 2 entity (fullname)."""
 
 
 class ClientUpdate(MifosBody):
@@ -82,6 +84,7 @@ class ClientUpdate(MifosBody):
     active: bool | None = None
     activationDate: str | list[int] | None = None
     submittedOnDate: str | list[int] | None = None
+    legalFormId: int | None = None
 
 
 # field name in the request -> model attribute
@@ -96,7 +99,30 @@ COLUMNS = {
     "active": "active",
     "activationDate": "activation_date",
     "submittedOnDate": "submitted_on_date",
+    "legalFormId": "legal_form_id",
 }
+LEGAL_FORMS = {1: "PERSON", 2: "ENTITY"}
+
+
+def check_legal_form(values: dict[str, Any]) -> list[MifosFieldError]:
+    """Fineract: legalFormId is 1 (person) or 2 (entity); a person has names, an entity a fullname."""
+    form = values.get("legalFormId")
+    if form is None:
+        return []
+    if form not in LEGAL_FORMS:
+        return [
+            MifosFieldError(
+                "legalFormId",
+                "must be 1 (person) or 2 (entity)",
+                code="validation.msg.client.legalFormId.is.not.within.expected.range",
+                value=form,
+            )
+        ]
+    if form == 2 and not values.get("fullname"):
+        return [MifosFieldError("fullname", "is required for an entity (legalFormId 2)")]
+    if form == 1 and values.get("fullname"):
+        return [MifosFieldError("fullname", "is for entities; a person (legalFormId 1) has names")]
+    return []
 
 
 def check_names(values: dict[str, Any]) -> list[MifosFieldError]:
@@ -179,7 +205,7 @@ async def create_client(request: ApiRequest) -> web.Response:
     values.update(dates)
     today = dt.date.today()
     values["submittedOnDate"] = values["submittedOnDate"] or values["activationDate"] or today
-    errors += check_names(values)
+    errors += check_names(values) + check_legal_form(values)
     if not errors:
         errors += check_dates(values, today)
     if errors:
@@ -234,7 +260,7 @@ async def update_client(request: ApiRequest) -> web.Response:
     ]
     current = {name: getattr(client, column) for name, column in COLUMNS.items()}
     merged = {**current, **sent}
-    errors += check_names(merged) + check_dates(merged, dt.date.today())
+    errors += check_names(merged) + check_legal_form(merged) + check_dates(merged, dt.date.today())
     if errors:
         raise field_problem(errors)
     if "officeId" in sent:

@@ -32,6 +32,13 @@ def _office_name(client: Client) -> str | None:
     return getattr(office, "name", None)
 
 
+def _legal_form(form: int | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+    value = {1: "PERSON", 2: "ENTITY"}.get(form, "UNKNOWN")
+    return {"id": form, "code": f"legalFormType.{value.lower()}", "value": value}
+
+
 def client_v1(client: Client) -> dict[str, Any]:
     return {
         "id": client.id,
@@ -46,6 +53,7 @@ def client_v1(client: Client) -> dict[str, Any]:
         "fullname": client.fullname,
         "displayName": client.display_name,
         "mobileNo": client.mobile_no,
+        "legalForm": _legal_form(client.legal_form_id),
         "officeId": client.office_id,
         "officeName": _office_name(client),
         "timeline": {

@@ -38,7 +38,7 @@ async def setup(app: web.Application) -> None:
 
 plugin = Plugin(
     name="loans",
-    version="0.2.0",
+    version="0.3.0",
     requires=("clients",),
     models="loans.models",
     rest={"v1": v1},

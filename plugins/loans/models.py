@@ -72,6 +72,13 @@ class Loan(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     # added in demo release 0.2 (nullable, so that the 0.1 -> 0.2 migration applies to a filled table)
     note = fields.CharField(max_length=500, null=True)
+    # Fineract's application terms (release 0.3, nullable); None when the application did not give them
+    loan_term_frequency = fields.IntField(null=True)
+    loan_term_frequency_type = fields.IntField(null=True)  # 0 days, 1 weeks, 2 months, 3 years
+    amortization_type = fields.IntField(null=True)  # 0 equal principal, 1 equal installments
+    interest_type = fields.IntField(null=True)  # 0 declining balance, 1 flat
+    interest_calculation_period_type = fields.IntField(null=True)  # 0 daily, 1 as repayments
+    transaction_processing_strategy_code = fields.CharField(max_length=100, null=True)
 
     class Meta:
         app = "loans"
