@@ -10,6 +10,7 @@ from aiohttp import web
 
 from host import Plugin
 
+from . import commands  # noqa: F401  (registers the command endpoints on v1)
 from .api import v1, v2
 from .graphql import part as graphql_part
 from .models import Office

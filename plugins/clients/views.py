@@ -21,6 +21,8 @@ def account_no(client_id: int) -> str:
 
 
 def client_status(client: Client) -> dict[str, Any]:
+    if client.closed_on_date is not None:
+        return {"id": 600, "code": "clientStatusType.closed", "value": "Closed"}
     if client.active:
         return {"id": 300, "code": "clientStatusType.active", "value": "Active"}
     return {"id": 100, "code": "clientStatusType.pending", "value": "Pending"}
@@ -59,6 +61,7 @@ def client_v1(client: Client) -> dict[str, Any]:
         "timeline": {
             "submittedOnDate": date_array(client.submitted_on_date),
             "activatedOnDate": date_array(client.activation_date),
+            "closedOnDate": date_array(client.closed_on_date),
         },
     }
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from host import Plugin
 
+from . import commands  # noqa: F401  (registers the lifecycle endpoints on v1)
 from .api import v1
 from .graphql import part as graphql_part
 

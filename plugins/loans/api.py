@@ -74,6 +74,7 @@ STATUS = {
     LoanStatus.WITHDRAWN: ("withdrawn.by.client", "Withdrawn by applicant"),
     LoanStatus.REJECTED: ("rejected", "Rejected"),
     LoanStatus.CLOSED: ("closed.obligations.met", "Closed (obligations met)"),
+    LoanStatus.OVERPAID: ("overpaid", "Overpaid"),
 }
 FREQUENCY = {0: "Days", 1: "Weeks", 2: "Months"}
 TERM_UNITS = {0: "Days", 1: "Weeks", 2: "Months", 3: "Years"}
@@ -85,6 +86,11 @@ INTEREST_PERIODS = {0: "Daily", 1: "Same as repayment period"}
 def _enum(value: int | None, names: dict[int, str]) -> dict[str, Any] | None:
     """A Fineract enum option ({id, value}), or None when the loan has no value for it."""
     return None if value is None else {"id": value, "value": names.get(value, "Unknown")}
+
+
+def _reached(**dates: dt.date | None) -> dict[str, list[int] | None]:
+    """The lifecycle dates a loan has reached (Fineract leaves the others out of `timeline`)."""
+    return {name: date_array(value) for name, value in dates.items() if value is not None}
 
 
 def loan_v1(loan: Loan) -> dict[str, Any]:
@@ -101,7 +107,10 @@ def loan_v1(loan: Loan) -> dict[str, Any]:
             "code": f"loanStatusType.{code}",
             "value": value,
             "pendingApproval": loan.status == LoanStatus.SUBMITTED,
+            "waitingForDisbursal": loan.status == LoanStatus.APPROVED,
             "active": loan.status == LoanStatus.ACTIVE,
+            "closed": loan.status in (LoanStatus.CLOSED, LoanStatus.REJECTED),
+            "overpaid": loan.status == LoanStatus.OVERPAID,
         },
         "clientId": loan.client_id,
         "clientName": client.display_name,
@@ -129,7 +138,14 @@ def loan_v1(loan: Loan) -> dict[str, Any]:
         "timeline": {
             "submittedOnDate": date_array(loan.submitted_on_date),
             "expectedDisbursementDate": date_array(loan.expected_disbursement_date),
+            **_reached(
+                approvedOnDate=loan.approved_on_date,
+                rejectedOnDate=loan.rejected_on_date,
+                actualDisbursementDate=loan.disbursed_on_date,
+                closedOnDate=loan.closed_on_date,
+            ),
         },
+        "approvedPrincipal": decimal_number(loan.approved_principal),
         "note": loan.note,
     }
 
@@ -280,14 +296,36 @@ async def list_loans(request: ApiRequest) -> web.Response:
     )
 
 
+ASSOCIATIONS = frozenset({"repaymentSchedule", "transactions", "all"})
+
+
 @v1.get("/loans/{id}", roles=READ, tags=TAGS)
 async def read_loan(request: ApiRequest) -> web.Response:
-    """One loan in Fineract's representation."""
+    """One loan in Fineract's representation; `?associations=repaymentSchedule,transactions`
+    (or `all`) adds the schedule and the transactions, as Fineract does."""
+    from .commands import loan_schedule, loan_summary, transaction_v1  # they build on this module
+
     loan_id = path_id(request.match_info, what="Loan")
+    wanted = {a.strip() for a in request.query.get("associations", "").split(",") if a.strip()}
+    unknown = sorted(wanted - ASSOCIATIONS)
+    if unknown:
+        raise Problem(
+            400,
+            f"associations {', '.join(unknown)} not supported; use repaymentSchedule, "
+            "transactions or all",
+            userMessageGlobalisationCode="error.msg.parameter.unsupported",
+        )
     loan = await Loan.get_or_none(id=loan_id).prefetch_related("client", "product")
     if loan is None:
         raise Problem(404, f"Loan with identifier {loan_id} does not exist")
-    return web.json_response(loan_v1(loan))
+    answer = loan_v1(loan)
+    transactions = await loan.transactions.all()
+    answer["summary"] = {k: decimal_number(v) for k, v in loan_summary(loan, transactions).items()}
+    if wanted & {"repaymentSchedule", "all"}:
+        answer["repaymentSchedule"] = loan_schedule(loan)
+    if wanted & {"transactions", "all"}:
+        answer["transactions"] = [transaction_v1(t) for t in transactions]
+    return web.json_response(answer)
 
 
 @v1.delete("/loans/{id}", roles=WRITE, tags=TAGS)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from host import Plugin
 
+from . import commands  # noqa: F401  (registers the lifecycle endpoints on v1)
 from .api import v1
 from .events import open_account_for_new_client
 from .graphql import part as graphql_part
@@ -35,7 +36,7 @@ async def setup(app: web.Application) -> None:
 
 plugin = Plugin(
     name="savings",
-    version="0.1.0",
+    version="0.2.0",
     requires=("clients",),
     models="savings.models",
     rest={"v1": v1},
