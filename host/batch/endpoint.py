@@ -86,6 +86,8 @@ async def handle_batch(request: ApiRequest) -> web.StreamResponse:
         concurrency=1 if enclosing else settings.batch_concurrency,
         enclosing=enclosing,
         idempotency_ttl=settings.batch_idempotency_ttl_seconds,
+        commit_every=settings.batch_commit_every,
+        commit_window=settings.batch_commit_ms / 1000,
     )
     stream = NDJSON in request.headers.get("Accept", "").lower() and request.raw is not None
     key = request.headers.get("Idempotency-Key")

@@ -23,11 +23,12 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from host.api import ApiRequest
 from host.auth import Identity
 from host.batch import idempotency
+from host.batch.grouped import run_grouped
 from host.batch.model import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
 from host.context import RequestContext, reset_context, use_context
-from host.db import unit_of_work
+from host.db import CONNECTION, unit_of_work
 from host.pipeline import Pipeline, response_json_bytes
 from host.problems import PROBLEM_JSON, Problem, problem_body
 
@@ -131,6 +132,10 @@ class BatchRun:
     enclosing: bool = False
     idempotency_ttl: int = 86400
     on_result: OnResult | None = None
+    commit_every: int = 100
+    """Group commits (host.batch.grouped): at most this many items per commit..."""
+    commit_window: float = 0.02
+    """...and a transaction open for at most this long (seconds); 0 items: a commit per item."""
     _base: CIMultiDict[str] = field(default_factory=CIMultiDict)
 
     def __post_init__(self) -> None:
@@ -143,8 +148,26 @@ async def run_batch(plan: Plan, run: BatchRun) -> Outcome:
     runner = _Runner(plan, run)
     if run.enclosing:
         return await runner.in_one_transaction()
-    await runner.concurrently()
+    reads_only = all(item.method == "GET" for item in plan.items)
+    if run.commit_every <= 1 or reads_only:
+        await runner.concurrently()  # each item its own unit of work (reads: nothing to commit)
+    else:
+        await run_grouped(
+            runner,
+            lanes=1 if _single_writer() else run.concurrency,
+            every=run.commit_every,
+            window=run.commit_window,
+            on_result=run.on_result,
+        )
     return Outcome(runner.finished())
+
+
+def _single_writer() -> bool:
+    """SQLite has one writer: lanes would only queue for its lock."""
+    from tortoise import connections
+
+    dialect = getattr(connections.get(CONNECTION).capabilities, "dialect", "")
+    return str(dialect) == "sqlite"
 
 
 class _Abort(Exception):
@@ -160,6 +183,23 @@ class _Runner:
 
     def finished(self) -> list[ItemResult]:
         return [r for r in self.results if r is not None]
+
+    def internal_error(self, i: int) -> ItemResult:
+        return ItemResult.problem(
+            self.plan.items[i],
+            500,
+            "An internal error occurred; quote the request id when reporting it",
+            slug="internal-error",
+        )
+
+    def commit_failed(self, i: int) -> ItemResult:
+        """The answer of an item whose group commit failed: nothing it did was kept."""
+        return ItemResult.problem(
+            self.plan.items[i],
+            503,
+            "Not kept: the commit covering this item failed; it can be sent again",
+            slug="commit-failed",
+        )
 
     # scheduling -------------------------------------------------------------------------------
     async def concurrently(self) -> None:
@@ -184,12 +224,7 @@ class _Runner:
                     result = await self.execute(i)
                 except Exception:
                     log.exception("batch item failed", extra={"index": i})
-                    result = ItemResult.problem(
-                        plan.items[i],
-                        500,
-                        "An internal error occurred; quote the request id when reporting it",
-                        slug="internal-error",
-                    )
+                    result = self.internal_error(i)
                 self.results[i] = result
                 if self.run.on_result is not None:
                     await self.run.on_result(result)
