@@ -100,3 +100,54 @@ async def test_streamed_lines_come_after_their_commit(make_client: Client) -> No
         assert check.status == 200  # committed before its answer left the server
         seen += 1
     assert seen == 5
+
+
+# atomicity groups ---------------------------------------------------------------------------------
+def grouped(item: dict[str, Any], group: str) -> dict[str, Any]:
+    return {**item, "atomicityGroup": group}
+
+
+async def test_atomicity_group_commits_together_or_not_at_all(make_client: Client) -> None:
+    client = await make_client(batch_commit_every=4)
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    items = [
+        grouped(create(1, "a-1"), "a"),
+        grouped(loan(2, reference=1), "a"),
+        create(3),  # outside any group: independent
+        grouped(create(4, "b-1"), "b"),
+        grouped(loan(5, reference=4), "b"),
+        grouped(create(6, "a-1"), "b"),  # a duplicate externalId: group b fails
+        grouped(create(7), "b"),  # not run
+        loan(8, reference=5),  # depends on the failed group
+    ]
+    resp = await client.post("/api/v1/batches", json=items, headers=headers)
+    answer = await resp.json()
+    assert [a["statusCode"] for a in answer] == [201, 201, 201, 424, 424, 409, 424, 424]
+    rolled = [json.loads(a["body"]) for a in (answer[3], answer[4], answer[6])]
+    assert all(p["failedRequestId"] == 6 for p in rolled)
+    assert [p.get("originalStatusCode") for p in rolled] == [201, 201, None]
+    assert json.loads(answer[7]["body"])["type"] == "/problems/failed-dependency"
+    bus = client.app[BUS]
+    await bus.join()
+    topics = [e.topic for e in bus.recent]
+    assert topics.count("clients.created") == 2 and topics.count("loans.created") == 1
+    resp = await client.get("/api/v1/clients?externalId=b-1", headers=headers)
+    assert (await resp.json())["totalFilteredRecords"] == 0  # group b left nothing
+
+
+async def test_unschedulable_groups_are_400_naming_the_items(make_client: Client) -> None:
+    client = await make_client()
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    items = [
+        grouped(create(1), "g"),
+        loan(2, reference=1),  # outside g, needs g's first item...
+        grouped({**loan(3, reference=2)}, "g"),  # ...and g's other item needs it
+    ]
+    resp = await client.post("/api/v1/batches", json=items, headers=headers)
+    problem = await resp.json()
+    assert resp.status == 400, problem
+    assert "atomicity groups cannot be scheduled" in problem["detail"]
+    for request_id in ("1", "2", "3"):
+        assert request_id in problem["detail"]
+    resp = await client.post("/api/v1/batches?dryRun=true", json=items[:2], headers=headers)
+    assert (await resp.json())["atomicityGroups"] == {"g": [1]}

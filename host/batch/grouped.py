@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from host.batch.plan import groups_of
 from host.db import unit_of_work
 
 if TYPE_CHECKING:
@@ -83,8 +84,21 @@ class _Scheduler:
         self.window = window
         self.on_result = on_result
         self.total = len(plan.items)
-        self.pending = [len(ps) for ps in plan.parents]
-        self.ready = [i for i, n in enumerate(self.pending) if n == 0]
+        # a unit is what a lane runs at once: an item, or an atomicityGroup (keyed by its first
+        # item); it is ready when every parent outside it is done
+        self.members: dict[int, list[int]] = {}
+        self.unit_of = list(range(self.total))
+        for members in groups_of(plan).values():
+            key = min(members)
+            self.members[key] = members
+            for i in members:
+                self.unit_of[i] = key
+        self.pending = [0] * self.total
+        for child, ps in enumerate(plan.parents):
+            self.pending[self.unit_of[child]] += sum(
+                1 for p in ps if self.unit_of[p] != self.unit_of[child]
+            )
+        self.ready = [u for u in set(self.unit_of) if self.pending[u] == 0]
         heapq.heapify(self.ready)
         self.blocked: list[int] = []  # parents done, some uncommitted in other lanes
         self.open_in: dict[int, int] = {}  # item -> lane whose open transaction holds it
@@ -111,12 +125,18 @@ class _Scheduler:
             self.open_in[i] = lane.number
             lane.chunk.append(i)
         for child in self.runner.plan.children[i]:
-            self.pending[child] -= 1
-            if self.pending[child] == 0:
-                self.place(child)
+            unit = self.unit_of[child]
+            if unit == self.unit_of[i]:
+                continue  # inside a group: the group runs its items in order
+            self.pending[unit] -= 1
+            if self.pending[unit] == 0:
+                self.place(unit)
 
-    def place(self, child: int) -> None:
-        holders = {self.open_in[p] for p in self.runner.plan.parents[child] if p in self.open_in}
+    def place(self, unit: int) -> None:
+        plan = self.runner.plan
+        parents = {p for m in self.members.get(unit, [unit]) for p in plan.parents[m]}
+        holders = {self.open_in[p] for p in parents if p in self.open_in}
+        child = unit
         if not holders:
             heapq.heappush(self.ready, child)
         elif len(holders) == 1:
@@ -137,7 +157,8 @@ class _Scheduler:
                 self.changed.clear()
                 await self.changed.wait()
                 continue
-            if self.runner.plan.items[i].method == "GET":
+            members = self.members.get(i)
+            if members is None and self.runner.plan.items[i].method == "GET":
                 await self.read(lane, i)
                 continue
             self.running += 1
@@ -146,10 +167,14 @@ class _Scheduler:
                     lane.stack = contextlib.AsyncExitStack()
                     await lane.stack.enter_async_context(unit_of_work())
                     lane.opened = time.monotonic()
-                await self.execute(i)
+                if members is None:
+                    await self.execute(i)
+                else:
+                    await self.execute_group(members)
             finally:
                 self.running -= 1
-            self.finished(lane, i)
+            for m in members or [i]:
+                self.finished(lane, m)
             if len(lane.chunk) >= self.every or time.monotonic() - lane.opened >= self.window:
                 await self.commit(lane)
         if lane.chunk:
@@ -191,6 +216,28 @@ class _Scheduler:
         except Exception:
             log.exception("batch item failed", extra={"index": i})
             runner.results[i] = runner.internal_error(i)
+
+    async def execute_group(self, members: list[int]) -> None:
+        """An atomicityGroup in one savepoint: the first failure undoes the whole group, and
+        every other item of it answers 424 naming the cause."""
+        runner = self.runner
+        failed: ItemResult | None = None
+        try:
+            async with unit_of_work():
+                for i in members:
+                    try:
+                        result = await runner.execute(i)
+                    except Exception:
+                        log.exception("batch item failed", extra={"index": i})
+                        result = runner.internal_error(i)
+                    runner.results[i] = result
+                    if not result.ok:
+                        failed = result
+                        raise _ItemFailed
+        except _ItemFailed:
+            pass
+        if failed is not None:
+            runner.group_failed(members, failed, "atomicity group")
 
     async def commit(self, lane: _Lane) -> None:
         """Commit the lane's transaction; only now are its items' answers final."""

@@ -32,7 +32,16 @@ __all__ = (
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 FIELDS = frozenset(
-    {"requestId", "relativeUrl", "method", "headers", "reference", "dependsOn", "body"}
+    {
+        "requestId",
+        "relativeUrl",
+        "method",
+        "headers",
+        "reference",
+        "dependsOn",
+        "body",
+        "atomicityGroup",
+    }
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _VERSION = re.compile(r"^v[0-9]{1,3}$")
@@ -94,6 +103,8 @@ class BatchItem:
     refs: list[Ref] = field(default_factory=list)
     version: str | None = None
     """The API version the relativeUrl named (`v1/clients`, Fineract's current form), if any."""
+    group: str | None = None
+    """`atomicityGroup` (OData's term): the items of a group commit together or not at all."""
 
     def echo_headers(self) -> list[tuple[str, str]]:
         """The item's headers its answer repeats (Fineract echoes them, e.g. Idempotency-Key);
@@ -198,6 +209,10 @@ def _item(index: int, entry: Any, errors: _Errors) -> BatchItem | None:
         if parent_key is not None and parent_key not in parents:
             parents.append(parent_key)
     body, has_body = _body(entry.get("body"), "body" in entry, index, request_id, errors)
+    group = entry.get("atomicityGroup")
+    group_key = None if group is None else _request_key(group)
+    if group is not None and group_key is None:
+        errors.add(index, request_id, f"atomicityGroup {group!r} must be a number or short name")
     if len(errors) > count or key is None:
         return None
     version, relative_url = split_version(str(url))
@@ -208,6 +223,7 @@ def _item(index: int, entry: Any, errors: _Errors) -> BatchItem | None:
         method=str(method).upper(),
         relative_url=relative_url,
         version=version,
+        group=group_key,
         headers=headers,
         reference=reference,
         parents=tuple(parents),

@@ -149,7 +149,8 @@ async def run_batch(plan: Plan, run: BatchRun) -> Outcome:
     if run.enclosing:
         return await runner.in_one_transaction()
     reads_only = all(item.method == "GET" for item in plan.items)
-    if run.commit_every <= 1 or reads_only:
+    grouped = any(item.group is not None for item in plan.items)
+    if not grouped and (run.commit_every <= 1 or reads_only):
         await runner.concurrently()  # each item its own unit of work (reads: nothing to commit)
     else:
         await run_grouped(
@@ -261,36 +262,37 @@ class _Runner:
 
     def _rolled_back(self, failed: ItemResult) -> list[ItemResult]:
         """Every item's answer after a rollback: which one failed, and that nothing was kept."""
+        self.group_failed([item.index for item in self.plan.items], failed, "batch")
+        return self.finished()
+
+    def group_failed(self, members: list[int], failed: ItemResult, what: str) -> None:
+        """Rewrite the answers of a rolled-back group (an atomicityGroup, or the whole batch for
+        enclosingTransaction): the cause keeps its own answer; every other item is a 424 naming
+        it, with `originalStatusCode` when it had run. No entry of the group is left with a 2xx,
+        so a client that checks every statusCode cannot mistake it for success."""
         who = f"item {failed.index} (requestId {failed.request_id!r})"
-        out = []
-        for item in self.plan.items:
-            result = self.results[item.index]
+        for i in members:
+            item, result = self.plan.items[i], self.results[i]
             if result is failed:
-                out.append(failed)
-            elif result is not None:
-                out.append(
-                    ItemResult.problem(
-                        item,
-                        409,
-                        f"Rolled back: {who} failed with {failed.status}, so nothing in this "
-                        "batch was kept",
-                        slug="batch-rolled-back",
-                        originalStatusCode=result.status,
-                        failedRequestId=failed.request_id,
-                    )
+                continue
+            if result is not None:
+                self.results[i] = ItemResult.problem(
+                    item,
+                    424,
+                    f"Rolled back: {who} failed with {failed.status}, so nothing in this "
+                    f"{what} was kept",
+                    slug="batch-rolled-back",
+                    originalStatusCode=result.status,
+                    failedRequestId=failed.request_id,
                 )
             else:
-                out.append(
-                    ItemResult.problem(
-                        item,
-                        424,
-                        f"Not run: {who} failed with {failed.status} and the enclosing "
-                        "transaction was rolled back",
-                        slug="batch-rolled-back",
-                        failedRequestId=failed.request_id,
-                    )
+                self.results[i] = ItemResult.problem(
+                    item,
+                    424,
+                    f"Not run: {who} failed with {failed.status} and the {what} was rolled back",
+                    slug="batch-rolled-back",
+                    failedRequestId=failed.request_id,
                 )
-        return out
 
     # one item ---------------------------------------------------------------------------------
     async def execute(self, i: int) -> ItemResult:
