@@ -52,8 +52,14 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
-    """Accept the caller's ids when well-formed, create them otherwise; refuse a bad tenant."""
+def context_from_headers(
+    headers: Mapping[str, str], query: Mapping[str, str] | None = None
+) -> RequestContext:
+    """Accept the caller's ids when well-formed, create them otherwise; refuse a bad tenant.
+
+    The tenant is `X-Tenant`; Fineract clients name it `Fineract-Platform-TenantId` or
+    `?tenantIdentifier=`, used when `X-Tenant` is absent.
+    """
     request_id = headers.get("X-Request-Id", "")
     if not _REQUEST_ID.match(request_id):
         request_id = new_request_id()
@@ -62,7 +68,12 @@ def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
         trace_id, parent, flags = match.group(1), match.group(2), match.group(3)
     else:
         trace_id, parent, flags = secrets.token_hex(16), None, "01"
-    tenant = headers.get("X-Tenant", "").strip() or DEFAULT_TENANT
+    tenant = (
+        headers.get("X-Tenant", "").strip()
+        or headers.get("Fineract-Platform-TenantId", "").strip()
+        or (query or {}).get("tenantIdentifier", "").strip()
+        or DEFAULT_TENANT
+    )
     ctx = RequestContext(request_id, trace_id, secrets.token_hex(8), parent, flags, DEFAULT_TENANT)
     if not _TENANT.match(tenant):
         # build the context first so the error still carries the request id

@@ -39,7 +39,7 @@ async def context_middleware(
     started = time.perf_counter()
     token = None
     try:
-        ctx = context_from_headers(request.headers)
+        ctx = context_from_headers(request.headers, request.query)
         token = use_context(ctx)
         response = await handler(request)
     except web.HTTPException as exc:

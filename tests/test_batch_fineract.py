@@ -19,6 +19,7 @@ Deliberate differences, asserted as plughost's behaviour and marked `# Fineract:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import random
@@ -26,7 +27,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import login
+from tests.conftest import ADMIN_PASSWORD
 
 BATCH = "/api/v1/batches"
 PRODUCT_ID = 1  # the demo loan product (Fineract's tests create one with LoanProductTestBuilder)
@@ -242,7 +243,9 @@ def _uuid() -> str:
 
 # HTTP -----------------------------------------------------------------------------------------
 async def auth(client: TestClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await login(client)}"}
+    """As Fineract's tests log in: HTTP Basic on every request (no token exchange)."""
+    credential = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    return {"Authorization": f"Basic {credential}"}
 
 
 async def post_batch(
@@ -251,7 +254,7 @@ async def post_batch(
     """BatchHelper.postBatchRequests{With,Without}EnclosingTransaction: 200 and the array."""
     flag = "true" if enclosing else "false"
     resp = await client.post(
-        f"{BATCH}?enclosingTransaction={flag}",
+        f"{BATCH}?tenantIdentifier=default&enclosingTransaction={flag}",  # BatchHelper's URL
         data=json.dumps(items),  # Gson's toJson of the BatchRequest list
         headers={**headers, "Content-Type": "application/json"},
     )
@@ -572,3 +575,29 @@ async def test_should_return_ok_status_on_modifying_saving_account(client: TestC
     )
     assert second[1]["statusCode"] == 200
     assert body(second[1])["changes"]["accountBalance"] == 20
+
+
+# logging in as Fineract clients do -----------------------------------------------------------
+async def test_basic_login_and_fineract_tenant_headers(client: TestClient) -> None:
+    headers = await auth(client)
+    resp = await client.get("/api/v1/me?tenantIdentifier=t2", headers=headers)
+    assert resp.status == 200 and (await resp.json())["tenant"] == "t2"
+    resp = await client.get("/api/v1/me", headers={**headers, "Fineract-Platform-TenantId": "t1"})
+    me = await resp.json()
+    assert me["tenant"] == "t1" and me["subject"] == "admin" and me["kind"] == "user"
+    resp = await client.get(
+        "/api/v1/me", headers={**headers, "X-Tenant": "x", "Fineract-Platform-TenantId": "t1"}
+    )
+    assert (await resp.json())["tenant"] == "x"  # plughost's own header wins
+
+
+async def test_bad_basic_credentials_are_401_then_throttled(client: TestClient) -> None:
+    wrong = base64.b64encode(b"admin:not-the-password").decode()
+    for _ in range(10):
+        resp = await client.get("/api/v1/me", headers={"Authorization": f"Basic {wrong}"})
+        assert resp.status == 401
+        assert (await resp.json())["userMessageGlobalisationCode"] == "error.msg.not.authenticated"
+    resp = await client.get("/api/v1/me", headers={"Authorization": f"Basic {wrong}"})
+    assert resp.status == 429 and "Retry-After" in resp.headers
+    resp = await client.get("/api/v1/me", headers={"Authorization": "Basic not*base64"})
+    assert resp.status == 401

@@ -203,16 +203,11 @@ class _Scheduler:
         self.changed.set()
 
     async def execute(self, i: int) -> None:
-        """One item in its own savepoint: an answer of 400 or more undoes what it wrote."""
+        """One item in its own savepoint: the pipeline's unit of work, nested in the lane's
+        transaction, is that savepoint (an answer of 400 or more, or an error, undoes it)."""
         runner = self.runner
         try:
-            async with unit_of_work():
-                result = await runner.execute(i)
-                runner.results[i] = result
-                if not result.ok:
-                    raise _ItemFailed
-        except _ItemFailed:
-            pass
+            runner.results[i] = await runner.execute(i)
         except Exception:
             log.exception("batch item failed", extra={"index": i})
             runner.results[i] = runner.internal_error(i)
