@@ -12,7 +12,7 @@ from host.bus import Event
 from host.data.db import get_or_404, unit_of_work
 from host.graphql import GraphQLContext
 from host.graphql.loaders import children_by
-from host.pipeline import ApiRequest, Routes
+from host.pipeline import ApiRequest, Routes, decode_json
 from host.plugin import (
     GraphQL,
     Plugin,
@@ -40,6 +40,7 @@ __all__ = (
     "WorkflowContext",
     "children_by",
     "chunked",
+    "decode_json",
     "get_or_404",
     "require_roles",
     "unit_of_work",

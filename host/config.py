@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     batch_max_items: int = Field(default=10_000, gt=0)
     batch_max_bytes: int = Field(default=64 << 20, gt=0)
     batch_concurrency: int = Field(default=8, gt=0)
+    batch_commit_every: int = Field(default=100, ge=0)
+    """Batch items share a commit: at most this many per commit (0 or 1: a commit per item)."""
+    batch_commit_ms: float = Field(default=20.0, ge=0)
+    """...and a batch's transaction stays open at most this long before it commits."""
     batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
 

@@ -67,8 +67,14 @@ def new_span_id() -> str:
     return f"{_ids.getrandbits(64):016x}"
 
 
-def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
-    """Accept the caller's ids when well-formed, create them otherwise; refuse a bad tenant."""
+def context_from_headers(
+    headers: Mapping[str, str], query: Mapping[str, str] | None = None
+) -> RequestContext:
+    """Accept the caller's ids when well-formed, create them otherwise; refuse a bad tenant.
+
+    The tenant is `X-Tenant`; Fineract clients name it `Fineract-Platform-TenantId` or
+    `?tenantIdentifier=`, used when `X-Tenant` is absent.
+    """
     traceparent = headers.get("traceparent")
     match = _TRACEPARENT.match(traceparent.strip().lower()) if traceparent else None
     if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
@@ -79,7 +85,12 @@ def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
     if request_id is None or not _REQUEST_ID.match(request_id):
         # a new trace's id is as unique as a new request id: one random number, not two
         request_id = trace_id if parent is None else new_request_id()
-    tenant = (headers.get("X-Tenant") or "").strip() or DEFAULT_TENANT
+    tenant = (
+        (headers.get("X-Tenant") or "").strip()
+        or (headers.get("Fineract-Platform-TenantId") or "").strip()
+        or ((query or {}).get("tenantIdentifier") or "").strip()
+        or DEFAULT_TENANT
+    )
     if tenant is not DEFAULT_TENANT and not _TENANT.match(tenant):
         # set a context first so the error still carries the request id
         _current.set(

@@ -94,7 +94,63 @@ def problem_body(
     if request_id:
         body["requestId"] = request_id
     body.update(extra)
+    _add_fineract_members(body)
     return body
+
+
+# Fineract's `userMessageGlobalisationCode` per status, when the raiser gave none
+_FINERACT_CODES = {
+    400: "validation.msg.validation.errors.exist",
+    401: "error.msg.not.authenticated",
+    403: "error.msg.not.authorized",
+    404: "error.msg.resource.not.found",
+    405: "error.msg.method.not.allowed",
+    409: "error.msg.platform.data.conflict",
+    413: "error.msg.request.too.large",
+    415: "error.msg.unsupported.media.type",
+    422: "validation.msg.validation.errors.exist",
+    424: "error.msg.failed.dependency",
+    429: "error.msg.too.many.requests",
+    500: "error.msg.platform.server.side.error",
+    503: "error.msg.platform.service.unavailable",
+}
+
+
+def _add_fineract_members(body: dict[str, Any]) -> None:
+    """Fineract's error members as RFC 9457 extension members, so Fineract clients read our errors.
+
+    Fineract answers `{developerMessage, httpStatusCode, defaultUserMessage,
+    userMessageGlobalisationCode, errors: [{parameterName, value, ...}]}`; a client written for it
+    shows `defaultUserMessage` or the first error's. A raiser may set the code itself
+    (`userMessageGlobalisationCode=`); each entry of `errors` may carry `code`, `field`, `value`.
+    """
+    status = body["status"]
+    detail = str(body["detail"])
+    code = body.setdefault(
+        "userMessageGlobalisationCode", _FINERACT_CODES.get(status, f"error.msg.http.{status}")
+    )
+    body.setdefault("developerMessage", detail)
+    body.setdefault("httpStatusCode", str(status))
+    body.setdefault("defaultUserMessage", detail)
+    errors = body.get("errors")
+    if errors is None:
+        body["errors"] = [_fineract_error({}, code, detail)]
+    elif isinstance(errors, list):
+        body["errors"] = [
+            _fineract_error(e, code, detail) if isinstance(e, dict) else e for e in errors
+        ]
+
+
+def _fineract_error(error: dict[str, Any], code: str, detail: str) -> dict[str, Any]:
+    message = str(error.get("message") or detail)
+    out = dict(error)
+    out.setdefault("developerMessage", message)
+    out.setdefault("defaultUserMessage", message)
+    out.setdefault("userMessageGlobalisationCode", error.get("code") or code)
+    out.setdefault("parameterName", error.get("field") or "id")
+    out.setdefault("value", None)
+    out.setdefault("args", [])
+    return out
 
 
 def problem_response(

@@ -71,7 +71,7 @@ async def _rolls_everything_back(client: TestClient) -> None:
     assert resp.headers["X-Batch-Failed-Request-Id"] == "3"
     answer = await resp.json()
     assert [a["requestId"] for a in answer] == [1, 2, 3, 4]
-    assert [a["statusCode"] for a in answer] == [409, 409, 404, 424]
+    assert [a["statusCode"] for a in answer] == [424, 424, 404, 424]
     for kept in (answer[0], answer[1]):
         problem = body(kept)
         assert problem["type"] == "/problems/batch-rolled-back"
@@ -114,7 +114,7 @@ async def test_enclosing_failure_streams_the_same_answer(
     )
     assert resp.headers["X-Batch-Outcome"] == "rolled-back"
     lines = [json.loads(line) for line in (await resp.text()).splitlines()]
-    assert [line["statusCode"] for line in lines] == [409, 404]
+    assert [line["statusCode"] for line in lines] == [424, 404]
 
 
 # Idempotency-Key ---------------------------------------------------------------------------------

@@ -353,7 +353,10 @@ BAD_LOANS: list[tuple[dict[str, Any], int, str]] = [
     ({"clientId": 1, "productId": 9}, 404, "Loan product with identifier 9 does not exist"),
     ({"clientId": 1, "productId": 1, "principal": 5}, 422, "principal"),
     ({"clientId": 1, "productId": 1, "principal": "ten"}, 422, "principal"),
-    ({"clientId": 1, "productId": 1, "loanTermFrequency": 2}, 422, "Unrecognized field"),
+    ({"clientId": 1, "productId": 1, "collateral": []}, 422, "Unrecognized field"),
+    ({"clientId": 1, "productId": 1, "loanTermFrequency": 2}, 422, "less than the 12"),
+    ({"clientId": 1, "productId": 1, "loanTermFrequencyType": 0}, 422, "repaymentFrequencyType"),
+    ({"clientId": 1, "productId": 1, "amortizationType": 5}, 422, "amortizationType"),
     (
         {
             "clientId": 1,

@@ -1,11 +1,14 @@
 """Identity: who is calling, and what they may do.
 
-Users log in with a password (argon2id hashes) and get a signed JWT; machines send an API key.
+Users log in with a password (argon2id hashes) and get a signed JWT, or send HTTP Basic as
+Fineract clients do; machines send an API key.
 `Identity` is what the rest of the host sees; it never carries a secret.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import hmac
 import secrets
@@ -127,6 +130,8 @@ class Authenticator:
         # checking an HMAC signature costs more than the rest of a trivial request
         self._verified: dict[str, tuple[Identity, float]] = {}
         self._cache_size = cache_size
+        self._basic: dict[str, tuple[Identity, float]] = {}
+        self._basic_failed: dict[str, list[float]] = {}
 
     # tokens ---------------------------------------------------------------------------------
     def issue_token(
@@ -208,17 +213,73 @@ class Authenticator:
                 return self.verify_token(value.strip())
             if scheme.lower() == "apikey" and value.strip():
                 return await self.verify_api_key(value.strip())
-            raise unauthenticated("Unsupported Authorization scheme; use Bearer or ApiKey")
+            if scheme.lower() == "basic" and value.strip():
+                return await self.verify_basic(value.strip())
+            raise unauthenticated("Unsupported Authorization scheme; use Bearer, Basic or ApiKey")
         api_key = headers.get("X-API-Key", "")
         if api_key:
             return await self.verify_api_key(api_key.strip())
         return None
 
+    # HTTP Basic (what Fineract clients send) ------------------------------------------------
+    basic_ttl = 60.0
+    """A verified Basic credential is trusted this long (a password change or a deactivated user
+    takes effect after it): argon2 is meant to be slow, and Fineract clients send Basic on every
+    request."""
+    basic_failures = 10
+    """Failed Basic logins per username within `basic_ttl` before 429 (throttled like logins)."""
+
+    async def verify_basic(self, value: str) -> Identity:
+        """`Authorization: Basic base64(username:password)` for API users.
+
+        The argon2 check runs in a thread (it takes tens of milliseconds, never on the event
+        loop); a success is cached under a keyed hash of the credential, never the credential.
+        """
+        key = hmac.new(self._key.encode(), value.encode(), hashlib.sha256).hexdigest()
+        now = time.monotonic()
+        cached = self._basic.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            username, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise unauthenticated(
+                "The Basic credential is not base64 of username:password"
+            ) from None
+        if not sep or not username:
+            raise unauthenticated("The Basic credential is not base64 of username:password")
+        failures = [t for t in self._basic_failed.get(username, []) if t > now - self.basic_ttl]
+        if len(failures) >= self.basic_failures:
+            wait = int(failures[0] + self.basic_ttl - now) + 1
+            raise Problem(
+                429,
+                "Too many failed logins for this user; try again later",
+                headers={"Retry-After": str(wait)},
+            )
+        identity = await self.check_password(username, password, in_thread=True)
+        if identity is None:
+            self._basic_failed[username] = [*failures, now][-self.basic_failures :]
+            if len(self._basic_failed) > self._cache_size:
+                self._basic_failed.clear()
+            raise unauthenticated("Unknown username or wrong password")
+        self._basic_failed.pop(username, None)
+        if len(self._basic) >= self._cache_size:
+            self._basic.clear()
+        self._basic[key] = (identity, now + self.basic_ttl)
+        return identity
+
     # users ----------------------------------------------------------------------------------
     @staticmethod
-    async def check_password(username: str, password: str) -> Identity | None:
+    async def check_password(
+        username: str, password: str, *, in_thread: bool = False
+    ) -> Identity | None:
         user = await User.get_or_none(username=username, active=True)
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+        stored = user.password_hash if user else None
+        if in_thread:
+            ok = await asyncio.to_thread(verify_password, stored, password)
+        else:
+            ok = verify_password(stored, password)
+        if not ok or user is None:
             return None
         return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")
 

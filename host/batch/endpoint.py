@@ -65,6 +65,13 @@ async def handle_batch(request: ApiRequest[None]) -> web.StreamResponse:
     if dry_run:
         return web.json_response(_plan_json(plan, enclosing, settings.batch_concurrency))
     if _wants_async(request):
+        if any(item.group is not None for item in items):
+            raise Problem(
+                400,
+                "atomicityGroup is not supported in asynchronous batches (use "
+                "enclosingTransaction=true for all-or-nothing)",
+                slug="invalid-batch",
+            )
         return await _submit_async(request, plan, enclosing)
 
     run = BatchRun(
@@ -78,6 +85,8 @@ async def handle_batch(request: ApiRequest[None]) -> web.StreamResponse:
         concurrency=1 if enclosing else settings.batch_concurrency,
         enclosing=enclosing,
         idempotency_ttl=settings.batch_idempotency_ttl_seconds,
+        commit_every=settings.batch_commit_every,
+        commit_window=settings.batch_commit_ms / 1000,
     )
     stream = NDJSON in request.headers.get("Accept", "").lower() and request.raw is not None
     key = request.headers.get("Idempotency-Key")
@@ -219,5 +228,6 @@ def _plan_json(plan: Plan, enclosing: bool, concurrency: int) -> dict[str, Any]:
         "enclosingTransaction": enclosing,
         "concurrency": 1 if enclosing else concurrency,
         "levels": plan.describe(),
+        "atomicityGroups": plan.describe_groups(),
         "order": [plan.items[i].request_id for i in plan.order],
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from host.batch import lenient
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.pipeline import decode_json
 from host.pipeline.call import ITEM_IDENTITY_HEADERS, ITEM_IGNORED_HEADERS
@@ -32,9 +33,19 @@ __all__ = (
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 FIELDS = frozenset(
-    {"requestId", "relativeUrl", "method", "headers", "reference", "dependsOn", "body"}
+    {
+        "requestId",
+        "relativeUrl",
+        "method",
+        "headers",
+        "reference",
+        "dependsOn",
+        "body",
+        "atomicityGroup",
+    }
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_VERSION = re.compile(r"^v[0-9]{1,3}$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 MAX_URL = 4096
 
@@ -62,6 +73,7 @@ class BatchItem:
     """The requestId as text: what references and `${id:...}` use."""
     method: str
     relative_url: str
+    """Below the API root, without a leading `/` or API version (`clients/5?x=1`)."""
     headers: list[tuple[str, str]] = field(default_factory=list)
     reference: str | None = None
     """The parent `$.path` values come from (Fineract's `reference`)."""
@@ -70,6 +82,19 @@ class BatchItem:
     body: Any = None
     has_body: bool = False
     refs: list[Ref] = field(default_factory=list)
+    version: str | None = None
+    """The API version the relativeUrl named (`v1/clients`, Fineract's current form), if any."""
+    group: str | None = None
+    """`atomicityGroup` (OData's term): the items of a group commit together or not at all."""
+
+    def echo_headers(self) -> list[tuple[str, str]]:
+        """The item's headers its answer repeats (Fineract echoes them, e.g. Idempotency-Key);
+        never credentials, and not the ones describing the item's body or connection."""
+        return [
+            (n, v)
+            for n, v in self.headers
+            if n.lower() not in IDENTITY_HEADERS and n.lower() not in IGNORED_HEADERS
+        ]
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -101,8 +126,8 @@ def invalid(errors: list[ItemError]) -> Problem:
 
 
 def load_json(raw: bytes | str) -> Any:
-    """JSON as Fineract reads it: raw line breaks and tabs inside strings are accepted."""
-    return json.loads(raw, strict=False)
+    """An item body as Fineract reads it: lenient JSON (see host.batch.lenient)."""
+    return lenient.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def parse_batch(raw: bytes, *, max_items: int) -> list[BatchItem]:
@@ -165,14 +190,21 @@ def _item(index: int, entry: Any, errors: _Errors) -> BatchItem | None:
         if parent_key is not None and parent_key not in parents:
             parents.append(parent_key)
     body, has_body = _body(entry.get("body"), "body" in entry, index, request_id, errors)
+    group = entry.get("atomicityGroup")
+    group_key = None if group is None else _request_key(group)
+    if group is not None and group_key is None:
+        errors.add(index, request_id, f"atomicityGroup {group!r} must be a number or short name")
     if len(errors) > count or key is None:
         return None
+    version, relative_url = split_version(str(url))
     item = BatchItem(
         index=index,
         request_id=request_id,
         key=key,
         method=str(method).upper(),
-        relative_url=str(url),
+        relative_url=relative_url,
+        version=version,
+        group=group_key,
         headers=headers,
         reference=reference,
         parents=tuple(parents),
@@ -236,7 +268,7 @@ def _body(
             return None, False
         try:
             return load_json(value), True
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, lenient.LenientError) as exc:
             errors.add(
                 index,
                 request_id,
@@ -272,6 +304,19 @@ def _url_refs(url: str) -> list[Ref]:
     return refs
 
 
+def split_version(url: str) -> tuple[str | None, str]:
+    """`/v1/clients?x=1` → ("v1", "clients?x=1"); `clients` → (None, "clients").
+
+    Fineract's clients write `v1/clients` today and `clients` in older code; both mean the same
+    resource, so the version is taken off the path and chosen as the item's API version.
+    """
+    url = url.removeprefix("/")
+    first, sep, rest = url.partition("/")
+    if sep and rest and _VERSION.match(first.lower()):
+        return first.lower(), rest
+    return None, url
+
+
 def check_relative_url(url: Any) -> str | None:
     """Why `url` may not be used as an item's relativeUrl, or None when it is fine.
 
@@ -302,6 +347,8 @@ def check_relative_url(url: Any) -> str | None:
     segments = unquote(path).split("/")
     if any(s in {".", ".."} for s in segments):
         return "relativeUrl must not contain '.' or '..' segments"
+    if len(segments) > 1 and _VERSION.match(segments[0].lower()):
+        segments = segments[1:]
     if not segments[0]:
         return "relativeUrl must name a resource (e.g. 'clients')"
     if segments[0].lower() == "batches":
@@ -310,23 +357,41 @@ def check_relative_url(url: Any) -> str | None:
 
 
 def _check_links(items: list[BatchItem], errors: _Errors) -> None:
-    """Unique requestIds, known parents, `$.path` only with a parent, `${id:...}` only from one."""
-    seen: dict[str, BatchItem] = {}
+    """Known parents, named unambiguously; `$.path` only with a parent, `${id:...}` only from one.
+
+    A requestId may repeat (Fineract accepts that: its own tests send several items with one id)
+    as long as nothing refers to it: a reference to a repeated id could mean either item.
+    """
+    seen: dict[str, list[BatchItem]] = {}
     for item in items:
-        if item.key in seen:
-            first = seen[item.key]
-            errors.add(
-                item.index, item.request_id, f"duplicate requestId (also item {first.index})"
-            )
-        else:
-            seen[item.key] = item
-    if errors:
-        return
+        seen.setdefault(item.key, []).append(item)
+
+    def ambiguous(item: BatchItem, key: str, how: str) -> bool:
+        same = seen.get(key, [])
+        if len(same) < 2:
+            return False
+        where = ", ".join(str(other.index) for other in same)
+        errors.add(
+            item.index,
+            item.request_id,
+            f"{how} requestId {same[0].request_id!r}, which items {where} all have: "
+            "a referenced requestId must be unique",
+        )
+        return True
+
     for item in items:
         for parent in item.parents:
             if parent not in seen:
                 errors.add(item.index, item.request_id, f"depends on unknown requestId {parent!r}")
+            else:
+                ambiguous(item, parent, "depends on")
         for ref in item.refs:
+            if (
+                ref.source is not None
+                and ref.source in seen
+                and ambiguous(item, ref.source, "refers to")
+            ):
+                continue
             if ref.source is None and item.reference is None:
                 errors.add(
                     item.index,

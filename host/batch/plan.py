@@ -25,6 +25,9 @@ class Plan:
     """A topological order that prefers request order (what a sequential run follows)."""
     levels: list[list[int]]
 
+    def describe_groups(self) -> dict[str, list[object]]:
+        return {g: [self.items[i].request_id for i in ms] for g, ms in groups_of(self).items()}
+
     def describe(self) -> list[list[object]]:
         return [[self.items[i].request_id for i in level] for level in self.levels]
 
@@ -61,7 +64,66 @@ def build_plan(items: list[BatchItem]) -> Plan:
         levels[level[i]].append(i)
     plan = Plan(items, children, parents, order, levels)
     _check_ancestry(plan, by_key)
+    _check_groups(plan)
     return plan
+
+
+def groups_of(plan: Plan) -> dict[str, list[int]]:
+    """Each atomicityGroup's items, in the order they run (the plan's order)."""
+    out: dict[str, list[int]] = {}
+    for i in plan.order:
+        group = plan.items[i].group
+        if group is not None:
+            out.setdefault(group, []).append(i)
+    return out
+
+
+def _check_groups(plan: Plan) -> None:
+    """A group runs as one unit (one savepoint, its items one after another), so no path may
+    leave a group and come back into it: an item outside that needs one of the group's items and
+    is needed by another would have to run in the middle of the group. 400 naming them."""
+    groups = groups_of(plan)
+    if not groups:
+        return
+    unit = [plan.items[i].group or f"#{i}" for i in range(len(plan.items))]
+    edges: dict[str, set[str]] = {}
+    for child, ps in enumerate(plan.parents):
+        for p in ps:
+            if unit[p] != unit[child]:
+                edges.setdefault(unit[p], set()).add(unit[child])
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(edges):
+        if start not in state:
+            cycle = visit(start)
+            if cycle:
+                names = []
+                for node in cycle:
+                    members = [i for i, u in enumerate(unit) if u == node]
+                    names += [repr(plan.items[i].request_id) for i in members]
+                first = plan.items[min(i for i, u in enumerate(unit) if u in cycle)]
+                detail = (
+                    "atomicity groups cannot be scheduled: items "
+                    + ", ".join(names)
+                    + " depend on each other across a group (a group runs as one unit, so "
+                    "nothing outside it may need one of its items and be needed by another)"
+                )
+                raise invalid([ItemError(first.index, first.request_id, detail)])
 
 
 def _find_cycle(parents: list[list[int]], stuck: set[int]) -> list[int]:

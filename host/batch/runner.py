@@ -22,12 +22,13 @@ from multidict import CIMultiDictProxy, MultiDict
 
 from host.auth import Identity
 from host.batch import idempotency
+from host.batch.grouped import run_grouped
 from host.batch.items import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
 from host.context import RequestContext
 from host.counters import count_batch_items
-from host.data.db import unit_of_work
+from host.data.db import CONNECTION, unit_of_work
 from host.pipeline import Call, Pipeline, subrequest
 from host.pipeline.pipeline import response_json_bytes
 from host.problems import PROBLEM_JSON, Problem, problem_body
@@ -111,17 +112,41 @@ class BatchRun:
     enclosing: bool = False
     idempotency_ttl: int = 86400
     on_result: OnResult | None = None
+    commit_every: int = 100
+    """Group commits (host.batch.grouped): at most this many items per commit..."""
+    commit_window: float = 0.02
+    """...and a transaction open for at most this long (seconds); 0 items: a commit per item."""
 
 
 async def run_batch(plan: Plan, run: BatchRun) -> Outcome:
     runner = _Runner(plan, run)
     if run.enclosing:
         outcome = await runner.in_one_transaction()
+        count_batch_items(run.app, (r.status for r in outcome.results))
+        return outcome
+    reads_only = all(item.method == "GET" for item in plan.items)
+    grouped = any(item.group is not None for item in plan.items)
+    if not grouped and (run.commit_every <= 1 or reads_only):
+        await runner.concurrently()  # each item its own unit of work (reads: nothing to commit)
     else:
-        await runner.concurrently()
-        outcome = Outcome(runner.finished())
+        await run_grouped(
+            runner,
+            lanes=1 if _single_writer() else run.concurrency,
+            every=run.commit_every,
+            window=run.commit_window,
+            on_result=run.on_result,
+        )
+    outcome = Outcome(runner.finished())
     count_batch_items(run.app, (r.status for r in outcome.results))
     return outcome
+
+
+def _single_writer() -> bool:
+    """SQLite has one writer: lanes would only queue for its lock."""
+    from tortoise import connections
+
+    dialect = getattr(connections.get(CONNECTION).capabilities, "dialect", "")
+    return str(dialect) == "sqlite"
 
 
 class _Abort(Exception):
@@ -137,6 +162,23 @@ class _Runner:
 
     def finished(self) -> list[ItemResult]:
         return [r for r in self.results if r is not None]
+
+    def internal_error(self, i: int) -> ItemResult:
+        return ItemResult.problem(
+            self.plan.items[i],
+            500,
+            "An internal error occurred; quote the request id when reporting it",
+            slug="internal-error",
+        )
+
+    def commit_failed(self, i: int) -> ItemResult:
+        """The answer of an item whose group commit failed: nothing it did was kept."""
+        return ItemResult.problem(
+            self.plan.items[i],
+            503,
+            "Not kept: the commit covering this item failed; it can be sent again",
+            slug="commit-failed",
+        )
 
     # scheduling -------------------------------------------------------------------------------
     async def concurrently(self) -> None:
@@ -161,12 +203,7 @@ class _Runner:
                     result = await self.execute(i)
                 except Exception:
                     log.exception("batch item failed", extra={"index": i})
-                    result = ItemResult.problem(
-                        plan.items[i],
-                        500,
-                        "An internal error occurred; quote the request id when reporting it",
-                        slug="internal-error",
-                    )
+                    result = self.internal_error(i)
                 self.results[i] = result
                 if self.run.on_result is not None:
                     await self.run.on_result(result)
@@ -203,39 +240,51 @@ class _Runner:
 
     def _rolled_back(self, failed: ItemResult) -> list[ItemResult]:
         """Every item's answer after a rollback: which one failed, and that nothing was kept."""
+        self.group_failed([item.index for item in self.plan.items], failed, "batch")
+        return self.finished()
+
+    def group_failed(self, members: list[int], failed: ItemResult, what: str) -> None:
+        """Rewrite the answers of a rolled-back group (an atomicityGroup, or the whole batch for
+        enclosingTransaction): the cause keeps its own answer; every other item is a 424 naming
+        it, with `originalStatusCode` when it had run. No entry of the group is left with a 2xx,
+        so a client that checks every statusCode cannot mistake it for success."""
         who = f"item {failed.index} (requestId {failed.request_id!r})"
-        out = []
-        for item in self.plan.items:
-            result = self.results[item.index]
+        for i in members:
+            item, result = self.plan.items[i], self.results[i]
             if result is failed:
-                out.append(failed)
-            elif result is not None:
-                out.append(
-                    ItemResult.problem(
-                        item,
-                        409,
-                        f"Rolled back: {who} failed with {failed.status}, so nothing in this "
-                        "batch was kept",
-                        slug="batch-rolled-back",
-                        originalStatusCode=result.status,
-                        failedRequestId=failed.request_id,
-                    )
+                continue
+            if result is not None:
+                self.results[i] = ItemResult.problem(
+                    item,
+                    424,
+                    f"Rolled back: {who} failed with {failed.status}, so nothing in this "
+                    f"{what} was kept",
+                    slug="batch-rolled-back",
+                    originalStatusCode=result.status,
+                    failedRequestId=failed.request_id,
                 )
             else:
-                out.append(
-                    ItemResult.problem(
-                        item,
-                        424,
-                        f"Not run: {who} failed with {failed.status} and the enclosing "
-                        "transaction was rolled back",
-                        slug="batch-rolled-back",
-                        failedRequestId=failed.request_id,
-                    )
+                self.results[i] = ItemResult.problem(
+                    item,
+                    424,
+                    f"Not run: {who} failed with {failed.status} and the {what} was rolled back",
+                    slug="batch-rolled-back",
+                    failedRequestId=failed.request_id,
                 )
-        return out
 
     # one item ---------------------------------------------------------------------------------
     async def execute(self, i: int) -> ItemResult:
+        """The item's answer, echoing the item's own request headers as Fineract does."""
+        result = await self._execute(i)
+        echo = self.plan.items[i].echo_headers()
+        if echo:
+            present = {h["name"].lower() for h in result.headers}
+            result.headers = result.headers + [
+                {"name": n, "value": v} for n, v in echo if n.lower() not in present
+            ]
+        return result
+
+    async def _execute(self, i: int) -> ItemResult:
         item = self.plan.items[i]
         for p in self.plan.parents[i]:
             parent = self.results[p]
@@ -339,11 +388,14 @@ class _Runner:
             headers.append((name, value))
         if item.has_body:
             body = json.dumps(resolve_json(item.body, find)).encode()
+        if run.app_name:  # relativeUrl is the micro-app's own path and the gateway maps it
+            root = f"/{item.version}/" if item.version else "/"
+        else:
+            root = f"/api/{item.version or run.version}/"
         return subrequest(
             run.app,
             method=item.method,
-            # through a micro-app, relativeUrl is the app's own path and the gateway maps it
-            path=("/" if run.app_name else f"/api/{run.version}/") + "/".join(segments),
+            path=root + "/".join(segments),
             query=query.items(),
             inherited=run.headers,
             headers=headers,

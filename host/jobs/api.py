@@ -368,7 +368,7 @@ async def submit_async_batch(
             "deps": [position[p] for p in plan.parents[item.index]],
             "request": {
                 "requestId": item.request_id,
-                "version": version,
+                "version": item.version or version,
                 "method": item.method,
                 "relativeUrl": item.relative_url,
                 "headers": [list(h) for h in item.headers],

@@ -63,7 +63,7 @@ def context_stage(app: web.Application, next_: Endpoint) -> Endpoint:
         token = None
         try:
             if call.context is None:
-                call.context = context_from_headers(call.headers)
+                call.context = context_from_headers(call.headers, call.query)
             token = use_context(call.context)
             response = await next_(call)
         except web.HTTPException as exc:

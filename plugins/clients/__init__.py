@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from host import Plugin, PluginContext
 
+from . import commands  # noqa: F401  (registers the command endpoints on v1)
 from .api import v1, v2
 from .graphql import part as graphql_part
 from .models import Office
@@ -21,7 +22,7 @@ async def setup(context: PluginContext) -> None:
 
 plugin = Plugin(
     name="clients",
-    version="0.2.0",
+    version="0.3.0",
     requires=("mifos",),
     models="clients.models",
     rest={"v1": v1, "v2": v2},

@@ -67,6 +67,8 @@ class NewClient(MifosBody):
     submittedOnDate: str | list[int] | None = None
     savingsProductId: int | None = Field(default=None, ge=1)
     """Also open a savings account with this product (the savings plugin does, on the event)."""
+    legalFormId: int | None = None
+    """Fineract's legal form: 1 person (first and last name), 2 entity (fullname)."""
 
 
 class ClientUpdate(MifosBody):
@@ -82,6 +84,7 @@ class ClientUpdate(MifosBody):
     active: bool | None = None
     activationDate: str | list[int] | None = None
     submittedOnDate: str | list[int] | None = None
+    legalFormId: int | None = None
 
 
 # field name in the request -> model attribute
@@ -96,7 +99,30 @@ COLUMNS = {
     "active": "active",
     "activationDate": "activation_date",
     "submittedOnDate": "submitted_on_date",
+    "legalFormId": "legal_form_id",
 }
+LEGAL_FORMS = {1: "PERSON", 2: "ENTITY"}
+
+
+def check_legal_form(values: dict[str, Any]) -> list[MifosFieldError]:
+    """Fineract: legalFormId is 1 (person) or 2 (entity); a person has names, an entity a fullname."""
+    form = values.get("legalFormId")
+    if form is None:
+        return []
+    if form not in LEGAL_FORMS:
+        return [
+            MifosFieldError(
+                "legalFormId",
+                "must be 1 (person) or 2 (entity)",
+                code="validation.msg.client.legalFormId.is.not.within.expected.range",
+                value=form,
+            )
+        ]
+    if form == 2 and not values.get("fullname"):
+        return [MifosFieldError("fullname", "is required for an entity (legalFormId 2)")]
+    if form == 1 and values.get("fullname"):
+        return [MifosFieldError("fullname", "is for entities; a person (legalFormId 1) has names")]
+    return []
 
 
 def check_names(values: dict[str, Any]) -> list[MifosFieldError]:
@@ -179,17 +205,24 @@ async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     values.update(dates)
     today = dt.date.today()
     values["submittedOnDate"] = values["submittedOnDate"] or values["activationDate"] or today
-    errors += check_names(values)
+    errors += check_names(values) + check_legal_form(values)
     if not errors:
         errors += check_dates(values, today)
     if errors:
         raise field_problem(errors)
-    await ensure_office(body.officeId)
     await ensure_unique_external_id(body.externalId)
-    client = await Client.create(
-        **{column: values[name] for name, column in COLUMNS.items()},
-        display_name=display_name(values),
-    )
+    try:
+        client = await Client.create(
+            **{column: values[name] for name, column in COLUMNS.items()},
+            display_name=display_name(values),
+        )
+    except IntegrityError as exc:
+        # the office is checked by its foreign key, not a query before the insert: one query
+        # less per client (a third of what a create in a batch costs on SQLite). No query may
+        # follow a failed statement on PostgreSQL, so the error itself tells which rule it was
+        if "foreign key" in str(exc).lower():
+            raise Problem(404, f"Office with identifier {body.officeId} does not exist") from None
+        raise
     event: dict[str, Any] = {"clientId": client.id, "officeId": client.office_id}
     if body.savingsProductId is not None:
         event["savingsProductId"] = body.savingsProductId
@@ -234,7 +267,7 @@ async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
     ]
     current = {name: getattr(client, column) for name, column in COLUMNS.items()}
     merged = {**current, **sent}
-    errors += check_names(merged) + check_dates(merged, dt.date.today())
+    errors += check_names(merged) + check_legal_form(merged) + check_dates(merged, dt.date.today())
     if errors:
         raise field_problem(errors)
     if "officeId" in sent:

@@ -44,6 +44,10 @@ class Client(Model):
     active = fields.BooleanField(default=False)
     activation_date = fields.DateField(null=True)
     submitted_on_date = fields.DateField(null=True)
+    closed_on_date = fields.DateField(null=True)
+    """Set by `command=close`: the client is closed (Fineract status 600)."""
+    legal_form_id = fields.IntField(null=True)
+    """Fineract's legal form: 1 person, 2 entity (None when the caller did not say)."""
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -21,6 +21,8 @@ def account_no(client_id: int) -> str:
 
 
 def client_status(client: Client) -> dict[str, Any]:
+    if client.closed_on_date is not None:
+        return {"id": 600, "code": "clientStatusType.closed", "value": "Closed"}
     if client.active:
         return {"id": 300, "code": "clientStatusType.active", "value": "Active"}
     return {"id": 100, "code": "clientStatusType.pending", "value": "Pending"}
@@ -30,6 +32,13 @@ def _office_name(client: Client) -> str | None:
     """The office's name when it was prefetched (never a query from here)."""
     office = client.__dict__.get("_office")
     return getattr(office, "name", None)
+
+
+def _legal_form(form: int | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+    value = {1: "PERSON", 2: "ENTITY"}.get(form, "UNKNOWN")
+    return {"id": form, "code": f"legalFormType.{value.lower()}", "value": value}
 
 
 def client_v1(client: Client) -> dict[str, Any]:
@@ -46,11 +55,13 @@ def client_v1(client: Client) -> dict[str, Any]:
         "fullname": client.fullname,
         "displayName": client.display_name,
         "mobileNo": client.mobile_no,
+        "legalForm": _legal_form(client.legal_form_id),
         "officeId": client.office_id,
         "officeName": _office_name(client),
         "timeline": {
             "submittedOnDate": date_array(client.submitted_on_date),
             "activatedOnDate": date_array(client.activation_date),
+            "closedOnDate": date_array(client.closed_on_date),
         },
     }
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from host import Plugin, PluginContext
 
+from . import commands  # noqa: F401  (registers the lifecycle endpoints on v1)
 from .api import v1
 from .graphql import part as graphql_part
 
@@ -36,7 +37,7 @@ async def setup(context: PluginContext) -> None:
 
 plugin = Plugin(
     name="loans",
-    version="0.2.0",
+    version="0.3.0",
     requires=("clients", "mifos"),
     models="loans.models",
     rest={"v1": v1},

@@ -39,7 +39,11 @@ Number = int | float | str | None
 
 
 class NewLoan(MifosBody):
-    """POST /loans: a loan application; terms default to the product's."""
+    """POST /loans: a loan application; terms default to the product's.
+
+    Fineract's application fields are all accepted (its clients send them all); the demo model
+    stores them, but computes its schedule only from principal, rate, number and frequency.
+    """
 
     clientId: int = Field(ge=1)
     productId: int = Field(ge=1)
@@ -53,6 +57,14 @@ class NewLoan(MifosBody):
     submittedOnDate: str | list[int] | None = None
     expectedDisbursementDate: str | list[int] | None = None
     note: str | None = Field(default=None, max_length=500)
+    loanTermFrequency: int | None = Field(default=None, ge=1, le=100000)
+    loanTermFrequencyType: int | None = Field(default=None, ge=0, le=3)
+    amortizationType: int | None = Field(default=None, ge=0, le=1)
+    interestType: int | None = Field(default=None, ge=0, le=1)
+    interestCalculationPeriodType: int | None = Field(default=None, ge=0, le=1)
+    transactionProcessingStrategyCode: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern="^[A-Za-z0-9._-]+$"
+    )
 
 
 STATUS = {
@@ -62,8 +74,23 @@ STATUS = {
     LoanStatus.WITHDRAWN: ("withdrawn.by.client", "Withdrawn by applicant"),
     LoanStatus.REJECTED: ("rejected", "Rejected"),
     LoanStatus.CLOSED: ("closed.obligations.met", "Closed (obligations met)"),
+    LoanStatus.OVERPAID: ("overpaid", "Overpaid"),
 }
 FREQUENCY = {0: "Days", 1: "Weeks", 2: "Months"}
+TERM_UNITS = {0: "Days", 1: "Weeks", 2: "Months", 3: "Years"}
+AMORTIZATION = {0: "Equal principal payments", 1: "Equal installments"}
+INTEREST_TYPES = {0: "Declining Balance", 1: "Flat"}
+INTEREST_PERIODS = {0: "Daily", 1: "Same as repayment period"}
+
+
+def _enum(value: int | None, names: dict[int, str]) -> dict[str, Any] | None:
+    """A Fineract enum option ({id, value}), or None when the loan has no value for it."""
+    return None if value is None else {"id": value, "value": names.get(value, "Unknown")}
+
+
+def _reached(**dates: dt.date | None) -> dict[str, list[int] | None]:
+    """The lifecycle dates a loan has reached (Fineract leaves the others out of `timeline`)."""
+    return {name: date_array(value) for name, value in dates.items() if value is not None}
 
 
 def loan_v1(loan: Loan) -> dict[str, Any]:
@@ -80,7 +107,10 @@ def loan_v1(loan: Loan) -> dict[str, Any]:
             "code": f"loanStatusType.{code}",
             "value": value,
             "pendingApproval": loan.status == LoanStatus.SUBMITTED,
+            "waitingForDisbursal": loan.status == LoanStatus.APPROVED,
             "active": loan.status == LoanStatus.ACTIVE,
+            "closed": loan.status in (LoanStatus.CLOSED, LoanStatus.REJECTED),
+            "overpaid": loan.status == LoanStatus.OVERPAID,
         },
         "clientId": loan.client_id,
         "clientName": client.display_name,
@@ -97,12 +127,60 @@ def loan_v1(loan: Loan) -> dict[str, Any]:
             "value": FREQUENCY.get(loan.repayment_frequency_type, "Unknown"),
         },
         "interestRatePerPeriod": decimal_number(loan.interest_rate_per_period),
+        "termFrequency": loan.loan_term_frequency,
+        "termPeriodFrequencyType": _enum(loan.loan_term_frequency_type, TERM_UNITS),
+        "amortizationType": _enum(loan.amortization_type, AMORTIZATION),
+        "interestType": _enum(loan.interest_type, INTEREST_TYPES),
+        "interestCalculationPeriodType": _enum(
+            loan.interest_calculation_period_type, INTEREST_PERIODS
+        ),
+        "transactionProcessingStrategyCode": loan.transaction_processing_strategy_code,
         "timeline": {
             "submittedOnDate": date_array(loan.submitted_on_date),
             "expectedDisbursementDate": date_array(loan.expected_disbursement_date),
+            **_reached(
+                approvedOnDate=loan.approved_on_date,
+                rejectedOnDate=loan.rejected_on_date,
+                actualDisbursementDate=loan.disbursed_on_date,
+                closedOnDate=loan.closed_on_date,
+            ),
         },
+        "approvedPrincipal": decimal_number(loan.approved_principal),
         "note": loan.note,
     }
+
+
+def check_loan_term(
+    body: NewLoan, repayments: int, every: int, frequency: int
+) -> list[MifosFieldError]:
+    """Fineract's rule: the loan term is in the repayments' unit and equals their span."""
+    term, unit = body.loanTermFrequency, body.loanTermFrequencyType
+    if unit is not None and unit != frequency:
+        return [
+            MifosFieldError(
+                "loanTermFrequencyType",
+                "must be the same as repaymentFrequencyType",
+                code="validation.msg.loan.loanTermFrequencyType.not.the.same.as.repaymentFrequencyType",
+                value=unit,
+            )
+        ]
+    if term is None:
+        return []
+    span = repayments * every
+    if term < span:
+        code, how = "less.than", "less than"
+    elif term > span:
+        code, how = "greater.than", "greater than"
+    else:
+        return []
+    return [
+        MifosFieldError(
+            "loanTermFrequency",
+            f"is {how} the {span} that numberOfRepayments x repaymentEvery suggests",
+            code=f"validation.msg.loan.loanTermFrequency.{code}.repayment.structure.suggests",
+            value=term,
+        )
+    ]
 
 
 def check_terms(
@@ -156,7 +234,16 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
         values["interestRatePerPeriod"] = product.interest_rate_per_period
     today = dt.date.today()
     values["submittedOnDate"] = values["submittedOnDate"] or today
-    errors = check_terms(values, product, today)
+    repayments = body.numberOfRepayments or product.number_of_repayments
+    every = body.repaymentEvery or product.repayment_every
+    frequency = (
+        body.repaymentFrequencyType
+        if body.repaymentFrequencyType is not None
+        else product.repayment_frequency_type
+    )
+    errors = check_terms(values, product, today) + check_loan_term(
+        body, repayments, every, frequency
+    )
     if errors:
         raise field_problem(errors)
     if body.externalId and await Loan.exists(external_id=body.externalId):
@@ -172,17 +259,19 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
         external_id=body.externalId,
         loan_type=body.loanType,
         principal=values["principal"],
-        number_of_repayments=body.numberOfRepayments or product.number_of_repayments,
-        repayment_every=body.repaymentEvery or product.repayment_every,
-        repayment_frequency_type=(
-            body.repaymentFrequencyType
-            if body.repaymentFrequencyType is not None
-            else product.repayment_frequency_type
-        ),
+        number_of_repayments=repayments,
+        repayment_every=every,
+        repayment_frequency_type=frequency,
         interest_rate_per_period=values["interestRatePerPeriod"],
         submitted_on_date=values["submittedOnDate"],
         expected_disbursement_date=values["expectedDisbursementDate"],
         note=body.note,
+        loan_term_frequency=body.loanTermFrequency,
+        loan_term_frequency_type=body.loanTermFrequencyType,
+        amortization_type=body.amortizationType,
+        interest_type=body.interestType,
+        interest_calculation_period_type=body.interestCalculationPeriodType,
+        transaction_processing_strategy_code=body.transactionProcessingStrategyCode,
     )
     await request.publish(
         "loans.created",
@@ -205,16 +294,6 @@ async def list_loans(request: ApiRequest) -> web.Response:
     return web.json_response(
         await client_page(request.query, Loan.all(), loan_v1, "client", "product")
     )
-
-
-@v1.get("/loans/{id}", roles=READ, tags=TAGS)
-async def read_loan(request: ApiRequest) -> web.Response:
-    """One loan in Fineract's representation."""
-    loan_id = path_id(request.match_info, what="Loan")
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client", "product")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
-    return web.json_response(loan_v1(loan))
 
 
 @v1.delete("/loans/{id}", roles=WRITE, tags=TAGS)

@@ -14,7 +14,7 @@ from tortoise.models import Model
 if TYPE_CHECKING:
     from clients.models import Client
 
-__all__ = ("Loan", "LoanProduct", "LoanStatus")
+__all__ = ("Loan", "LoanProduct", "LoanStatus", "LoanTransaction", "LoanTransactionType")
 
 
 class LoanStatus:
@@ -26,6 +26,14 @@ class LoanStatus:
     WITHDRAWN = 400
     REJECTED = 500
     CLOSED = 600
+    OVERPAID = 700
+
+
+class LoanTransactionType:
+    """Fineract's loan transaction types (m_loan_transaction.transaction_type_enum)."""
+
+    DISBURSEMENT = 1
+    REPAYMENT = 2
 
 
 class LoanProduct(Model):
@@ -72,8 +80,42 @@ class Loan(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     # added in demo release 0.2 (nullable, so that the 0.1 -> 0.2 migration applies to a filled table)
     note = fields.CharField(max_length=500, null=True)
+    # Fineract's application terms (release 0.3, nullable); None when the application did not give them
+    loan_term_frequency = fields.IntField(null=True)
+    loan_term_frequency_type = fields.IntField(null=True)  # 0 days, 1 weeks, 2 months, 3 years
+    amortization_type = fields.IntField(null=True)  # 0 equal principal, 1 equal installments
+    interest_type = fields.IntField(null=True)  # 0 declining balance, 1 flat
+    interest_calculation_period_type = fields.IntField(null=True)  # 0 daily, 1 as repayments
+    transaction_processing_strategy_code = fields.CharField(max_length=100, null=True)
+    # the lifecycle (commands approve, undoApproval, reject, disburse; repayments)
+    approved_on_date = fields.DateField(null=True)
+    approved_principal = fields.DecimalField(max_digits=19, decimal_places=6, null=True)
+    rejected_on_date = fields.DateField(null=True)
+    disbursed_on_date = fields.DateField(null=True)
+    closed_on_date = fields.DateField(null=True)
+    transactions: fields.ReverseRelation[LoanTransaction]
 
     class Meta:
         app = "loans"
         table = "loans_loan"
+        ordering = ("id",)
+
+
+class LoanTransaction(Model):
+    """A disbursement or a repayment of a loan (Fineract's m_loan_transaction)."""
+
+    id = fields.IntField(primary_key=True)
+    loan: fields.ForeignKeyRelation[Loan] = fields.ForeignKeyField(
+        "loans.Loan", related_name="transactions", on_delete=fields.CASCADE
+    )
+    loan_id: int
+    type = fields.IntField()
+    amount = fields.DecimalField(max_digits=19, decimal_places=6)
+    date = fields.DateField()
+    note = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        app = "loans"
+        table = "loans_loan_transaction"
         ordering = ("id",)

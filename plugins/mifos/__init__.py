@@ -10,14 +10,20 @@ from __future__ import annotations
 from host import Plugin
 
 from .conventions import (
+    DEFAULT_LIMIT,
     DEFAULT_LOCALE,
     LOCALES,
+    MAX_LIMIT,
     DatePattern,
     LocaleData,
     MifosBody,
     MifosFieldError,
     Page,
+    Transition,
+    check_date,
     client_page,
+    command_body,
+    command_of,
     compile_date_format,
     date_array,
     decimal_number,
@@ -29,17 +35,24 @@ from .conventions import (
     parse_decimal,
     path_id,
     query_id,
+    rule_problem,
 )
 
 __all__ = (
+    "DEFAULT_LIMIT",
     "DEFAULT_LOCALE",
     "LOCALES",
+    "MAX_LIMIT",
     "DatePattern",
     "LocaleData",
     "MifosBody",
     "MifosFieldError",
     "Page",
+    "Transition",
+    "check_date",
     "client_page",
+    "command_body",
+    "command_of",
     "compile_date_format",
     "date_array",
     "decimal_number",
@@ -52,6 +65,7 @@ __all__ = (
     "path_id",
     "plugin",
     "query_id",
+    "rule_problem",
 )
 
 plugin = Plugin(

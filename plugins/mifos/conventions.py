@@ -24,19 +24,26 @@ from pydantic_core import PydanticCustomError
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from host.problems import Problem
+from host import Problem, decode_json
 
 M = TypeVar("M", bound=Model)
+B = TypeVar("B", bound=BaseModel)
 
 __all__ = (
+    "DEFAULT_LIMIT",
     "DEFAULT_LOCALE",
     "LOCALES",
+    "MAX_LIMIT",
     "DatePattern",
     "LocaleData",
     "MifosBody",
     "MifosFieldError",
     "Page",
+    "Transition",
+    "check_date",
     "client_page",
+    "command_body",
+    "command_of",
     "compile_date_format",
     "date_array",
     "decimal_number",
@@ -48,6 +55,7 @@ __all__ = (
     "parse_decimal",
     "path_id",
     "query_id",
+    "rule_problem",
 )
 
 DEFAULT_LOCALE = "en"
@@ -106,17 +114,33 @@ LOCALES: Mapping[str, LocaleData] = {
 
 
 class MifosFieldError(ValueError):
-    """A value that cannot be read; `field` is the request's own (camelCase) name for it."""
+    """A value that cannot be read; `field` is the request's own (camelCase) name for it.
 
-    def __init__(self, field: str, message: str) -> None:
+    `code` is Fineract's `userMessageGlobalisationCode` for the error when it has one
+    (`validation.msg.loan.loanTermFrequency.less.than.repayment.structure.suggests`), so that a
+    Fineract client that switches on the code keeps working; `value` is the value refused.
+    """
+
+    def __init__(
+        self, field: str, message: str, *, code: str | None = None, value: Any = None
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.code = code
+        self.value = value
 
 
 def field_problem(errors: Iterable[MifosFieldError], status: int = 422) -> Problem:
     """One problem for one or more bad fields, shaped like the pipeline's body validation errors."""
-    items = [{"field": e.field, "message": e.message} for e in errors]
+    items: list[dict[str, Any]] = []
+    for e in errors:
+        item: dict[str, Any] = {"field": e.field, "message": e.message}
+        if e.code:
+            item["code"] = e.code
+        if e.value is not None:
+            item["value"] = e.value
+        items.append(item)
     detail = "Invalid request body: " + "; ".join(f"{i['field']}: {i['message']}" for i in items)
     return Problem(status, detail, errors=items)
 
@@ -331,6 +355,17 @@ class MifosBody(BaseModel):
     locale: str | None = None
     monthDayFormat: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_external_id_is_none(cls, data: Any) -> Any:
+        """Fineract reads `"externalId": ""` as no external id (its own test clients send it);
+        stored as "" it would make the second such client a duplicate."""
+        if isinstance(data, dict):
+            value = data.get("externalId")
+            if isinstance(value, str) and not value.strip():
+                data = {**data, "externalId": None}
+        return data
+
     @model_validator(mode="wrap")
     @classmethod
     def _fineract_messages(cls, data: Any, handler: Any) -> Any:
@@ -446,3 +481,93 @@ def path_id(match_info: Mapping[str, str], name: str = "id", what: str = "resour
     if not raw.isdigit() or len(raw) > 18:
         raise Problem(404, f"{what} with identifier {raw!r} does not exist")
     return int(raw)
+
+
+# commands and state machines --------------------------------------------------------------------
+def rule_problem(
+    status: int, code: str, message: str, *, field: str = "id", value: Any = None
+) -> Problem:
+    """A refused business rule with Fineract's code (`error.msg.loan.approval.cannot.be...`), so a
+    Fineract client that switches on `userMessageGlobalisationCode` keeps working."""
+    return Problem(
+        status,
+        message,
+        slug="rule-violation" if status != 409 else "invalid-state",
+        userMessageGlobalisationCode=code,
+        errors=[{"field": field, "message": message, "code": code, "value": value}],
+    )
+
+
+def command_of(query: Mapping[str, str], allowed: Iterable[str]) -> str:
+    """The `?command=` of a Fineract command endpoint; 400 `error.msg.command.unsupported` naming
+    it when missing or unknown (a batch item with `command=approveX` fails alone)."""
+    name = query.get("command", "")
+    choices = sorted(allowed)
+    if name in choices:
+        return name
+    message = f"The command {name!r} is not supported here; use one of {', '.join(choices)}"
+    raise rule_problem(400, "error.msg.command.unsupported", message, field="command", value=name)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One command of a small state machine: allowed from `source` states, leads to `target`;
+    refused from any other state with Fineract's `code` and message (409 here)."""
+
+    source: frozenset[int]
+    target: int
+    code: str
+    message: str
+
+    def check(self, state: int) -> int:
+        if state not in self.source:
+            raise rule_problem(409, self.code, self.message)
+        return self.target
+
+
+def command_body(model: type[B], raw: bytes) -> B:
+    """A command's body read with its own model (the route's model depends on `?command=`);
+    an empty body is an empty object, since some commands need nothing (undoApproval)."""
+    data = decode_json(raw) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise Problem(400, "The request body must be a JSON object")
+    return model.model_validate(data)
+
+
+def check_date(
+    field: str,
+    value: dt.date | None,
+    *,
+    code_prefix: str,
+    not_before: tuple[dt.date | None, str] | None = None,
+    required: bool = True,
+) -> list[MifosFieldError]:
+    """Fineract's date rules for a command: given, not in the future, not before an earlier date."""
+    if value is None:
+        if not required:
+            return []
+        return [
+            MifosFieldError(
+                field, "is required", code=f"validation.msg.{code_prefix}.{field}.cannot.be.blank"
+            )
+        ]
+    if value > dt.date.today():
+        return [
+            MifosFieldError(
+                field,
+                "cannot be in the future",
+                code=f"error.msg.{code_prefix}.cannot.be.a.future.date",
+                value=value.isoformat(),
+            )
+        ]
+    earlier, what = not_before if not_before is not None else (None, "")
+    if earlier is not None and value < earlier:
+        return [
+            MifosFieldError(
+                field,
+                f"cannot be before the {what} date ({earlier.isoformat()})",
+                code=f"error.msg.{code_prefix}.cannot.be.before.{what}.date",
+                value=value.isoformat(),
+            )
+        ]
+    return []

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from host import Plugin, PluginContext
 
+from . import commands  # noqa: F401  (registers the lifecycle endpoints on v1)
 from .api import v1
 from .events import open_account_for_new_client
 from .graphql import part as graphql_part
@@ -33,7 +34,7 @@ async def setup(context: PluginContext) -> None:
 
 plugin = Plugin(
     name="savings",
-    version="0.1.0",
+    version="0.2.0",
     requires=("clients", "mifos"),
     models="savings.models",
     rest={"v1": v1},

@@ -78,6 +78,7 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
         "summary": {"accountBalance": decimal_number(account.balance)},
         "timeline": {
             "submittedOnDate": date_array(account.submitted_on_date),
+            "approvedOnDate": date_array(account.approved_on_date),
             "activatedOnDate": date_array(account.activated_on_date),
         },
     }

@@ -14,7 +14,7 @@ from tortoise.models import Model
 if TYPE_CHECKING:
     from clients.models import Client
 
-__all__ = ("SavingsAccount", "SavingsProduct", "SavingsStatus")
+__all__ = ("SavingsAccount", "SavingsProduct", "SavingsStatus", "SavingsTransaction")
 
 
 class SavingsStatus:
@@ -56,6 +56,7 @@ class SavingsAccount(Model):
     status = fields.IntField(default=SavingsStatus.SUBMITTED)
     submitted_on_date = fields.DateField(null=True)
     activated_on_date = fields.DateField(null=True)
+    approved_on_date = fields.DateField(null=True)
     origin_key = fields.CharField(max_length=100, unique=True, null=True)
     """Set when an event opened the account ("clients.created:<client>:<product>"): the unique
     constraint keeps a redelivered event from opening a second account."""
@@ -65,4 +66,27 @@ class SavingsAccount(Model):
     class Meta:
         app = "savings"
         table = "savings_savings_account"
+        ordering = ("id",)
+
+
+class SavingsTransaction(Model):
+    """A deposit (1) or withdrawal (2) on a savings account (Fineract's m_savings_account_transaction)."""
+
+    DEPOSIT = 1
+    WITHDRAWAL = 2
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[SavingsAccount] = fields.ForeignKeyField(
+        "savings.SavingsAccount", related_name="transactions", on_delete=fields.CASCADE
+    )
+    account_id: int
+    type = fields.IntField()
+    amount = fields.DecimalField(max_digits=19, decimal_places=6)
+    date = fields.DateField()
+    running_balance = fields.DecimalField(max_digits=19, decimal_places=6)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        app = "savings"
+        table = "savings_savings_transaction"
         ordering = ("id",)
