@@ -16,6 +16,7 @@ Cases, each `wrk -t1 -c32 -d3s` rounds alternating A B A B A B, medians compared
     (b) the same endpoint gateway-mapped (X-App-Name: bench, /ping) vs direct   goal >= 0.95
     (c) JWT-authenticated GET of one client vs the bare handler, same query     for the record
     (d) the same as (b) with the app named by the path prefix, /apps/bench/ping goal >= 0.95
+    (u) as (a), with the bare server on uvloop too (plughost serve runs on uvloop when installed)
     (e) only with --cases e: JWT-authenticated ping vs the public one, same server (auth's cost)
 
 Failures are wrk's `Non-2xx or 3xx responses` plus its socket errors. Besides req/s, each side's
@@ -81,11 +82,22 @@ def serve_host(port: int) -> None:
     from host.config import load_settings
 
     settings = load_settings()
+    with contextlib.suppress(
+        ImportError
+    ):  # the loop `plughost serve` picks (uvloop when installed)
+        from host.http.runtime import freeze_after_startup, install_event_loop
+
+        install_event_loop(settings.event_loop)
     with contextlib.suppress(ImportError):  # as the CLI does; optional if the module moves
         from host.http.logs import configure_logging
 
         configure_logging(settings.log_level, settings.log_format)
-    _run(create_app(settings), port)
+    app = create_app(settings)
+    with contextlib.suppress(ImportError):
+        from host.http.runtime import freeze_after_startup
+
+        freeze_after_startup(app)
+    _run(app, port)
 
 
 def serve_bare(port: int) -> None:
@@ -95,6 +107,12 @@ def serve_bare(port: int) -> None:
     async def ping(request: web.Request) -> web.Response:
         return web.json_response(PING_BODY)
 
+    if os.environ.get("BENCH_BARE_LOOP") == "uvloop":  # bare aiohttp on the same loop as plughost
+        import asyncio
+
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     app = web.Application()
     app.router.add_get("/api/v1/ping", ping)
     if os.environ.get("BENCH_BARE_DB") == "1":
@@ -292,6 +310,10 @@ def servers(with_db: bool) -> Iterator[dict[str, Any]]:
         started.append(bare)
         bare.wait_ready("/api/v1/ping")
         out["bare"] = bare
+        bare_uv = start("bare-uvloop", {**env, "BENCH_BARE_LOOP": "uvloop"}, tmp)
+        started.append(bare_uv)
+        bare_uv.wait_ready("/api/v1/ping")
+        out["bare_uvloop"] = bare_uv
         if "client_id" in out:
             path = f"/api/v1/clients/{out['client_id']}"
             status, _ = http(bare.url(path))
@@ -447,6 +469,14 @@ def build_cases(ctx: dict[str, Any]) -> dict[str, Case]:
             "public plugin endpoint vs bare aiohttp",
             direct,
             Target("bare /api/v1/ping", bare, "/api/v1/ping"),
+            0.7,
+            PING_BODY,
+        ),
+        "u": Case(
+            "u",
+            "public plugin endpoint vs bare aiohttp, both on uvloop",
+            direct,
+            Target("bare (uvloop) /api/v1/ping", ctx["bare_uvloop"], "/api/v1/ping"),
             0.7,
             PING_BODY,
         ),
@@ -628,7 +658,7 @@ def profile(wrk: str, ctx: dict[str, Any], args: argparse.Namespace) -> None:
 # -- main -----------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", default="abcd", help="which cases to run (default: abcd)")
+    parser.add_argument("--cases", default="aubcd", help="which cases to run (default: aubcd)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side, alternating")
     parser.add_argument("--duration", type=float, default=3, help="seconds per wrk round")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c (one thread)")
@@ -644,7 +674,7 @@ def main() -> None:
     if args.serve:
         sys.path.insert(0, str(REPO))
         kind, port = args.serve
-        {"host": serve_host, "bare": serve_bare}[kind](int(port))
+        {"host": serve_host, "bare": serve_bare, "bare-uvloop": serve_bare}[kind](int(port))
         return
     if args.summarize:
         summarize(args.summarize, args.top)

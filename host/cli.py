@@ -27,6 +27,7 @@ from host.gateway import enable_sighup
 from host.gateway.check import check_files, files_to_check
 from host.gateway.explain import explain
 from host.http.logs import ACCESS_LOGGER, AccessLogger, configure_logging
+from host.http.runtime import freeze_after_startup, install_event_loop
 from host.preflight import (
     StartupError,
     bind_socket,
@@ -57,7 +58,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except (StartupError, DataDirLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    install_event_loop(settings.event_loop)
     app = create_app(settings)
+    freeze_after_startup(app)
 
     enable_sighup(app)  # reload routes.d on SIGHUP
     bound = sock.getsockname()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import Field, ValidationError, field_validator
@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     """One log line per HTTP request (method, path, status, ms, request id) from `plughost serve`."""
 
     max_body_bytes: int = Field(default=1 << 20, gt=0)
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    """`plughost serve`'s event loop: uvloop when installed (auto), or the standard one."""
     anonymous_max_body_bytes: int = Field(default=64 << 10, gt=0)
     """The most a call without credentials may send, whatever its route allows (log-in bodies are
     tiny): nobody unauthenticated makes the server buffer megabytes."""
