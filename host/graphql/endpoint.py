@@ -93,9 +93,9 @@ class GraphQLContext:
             existing = self.loaders[key] = DataLoader(batch_fn)
         return existing
 
-    async def publish(self, topic: str, payload: dict[str, Any]) -> None:
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         """Publish on the bus; inside a mutation it is delivered after that field commits."""
-        await self.app[BUS].publish(topic, payload)
+        await self.app[BUS].publish(topic, dict(payload))
 
 
 # errors ---------------------------------------------------------------------------------------

@@ -8,23 +8,14 @@ transaction (the host wraps every Mutation field), so `clients.created` goes out
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from graphql import GraphQLResolveInfo
-from mifos import field_problem
 
 from host import GraphQL, GraphQLContext, Problem, require_roles
 
-from .api import (
-    COLUMNS,
-    check_dates,
-    check_names,
-    display_name,
-    ensure_office,
-    ensure_unique_external_id,
-)
 from .models import Client
+from .service import COLUMNS, open_client
 
 __all__ = ("part",)
 
@@ -111,22 +102,10 @@ async def create_client(
     values: dict[str, Any] = {name: input.get(name) for name in COLUMNS}
     values["active"] = bool(values["active"])
     values["officeId"] = values["officeId"] or 1
-    today = dt.date.today()
-    values["submittedOnDate"] = values["submittedOnDate"] or values["activationDate"] or today
-    errors = check_names(values) or check_dates(values, today)
-    if errors:
-        raise field_problem(errors)
-    await ensure_office(values["officeId"])
-    await ensure_unique_external_id(values["externalId"])
-    client = await Client.create(
-        **{column: values[name] for name, column in COLUMNS.items()},
-        display_name=display_name(values),
-    )
-    event: dict[str, Any] = {"clientId": client.id, "officeId": client.office_id}
-    if input.get("savingsProductId") is not None:
-        event["savingsProductId"] = input["savingsProductId"]
     context: GraphQLContext = info.context
-    await context.publish("clients.created", event)
+    client = await open_client(
+        values, savings_product_id=input.get("savingsProductId"), publish=context.publish
+    )
     return client
 
 

@@ -23,7 +23,7 @@ from mifos import (
 )
 from pydantic import Field
 
-from host import ApiRequest, Problem, Routes
+from host import ApiRequest, Problem, Routes, get_or_404
 
 from .models import Loan, LoanProduct, LoanStatus
 
@@ -222,12 +222,8 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     )
     if errors:
         raise field_problem(errors)
-    client = await Client.get_or_none(id=body.clientId)
-    if client is None:
-        raise Problem(404, f"Client with identifier {body.clientId} does not exist")
-    product = await LoanProduct.get_or_none(id=body.productId)
-    if product is None:
-        raise Problem(404, f"Loan product with identifier {body.productId} does not exist")
+    client = await get_or_404(Client, id=body.clientId)
+    product = await get_or_404(LoanProduct, id=body.productId)
     if values["principal"] is None:
         values["principal"] = product.principal
     if values["interestRatePerPeriod"] is None:
@@ -300,9 +296,7 @@ async def list_loans(request: ApiRequest) -> web.Response:
 async def delete_loan(request: ApiRequest) -> web.Response:
     """Delete a loan application; only one still pending approval (as Fineract)."""
     loan_id = path_id(request.match_info, what="Loan")
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    loan = await get_or_404(Loan, "client", id=loan_id)
     if loan.status != LoanStatus.SUBMITTED:
         raise Problem(
             409,
@@ -350,7 +344,5 @@ async def list_products(request: ApiRequest) -> web.Response:
 async def read_product(request: ApiRequest) -> web.Response:
     """One loan product: the defaults a loan application takes."""
     product_id = path_id(request.match_info, what="Loan product")
-    product = await LoanProduct.get_or_none(id=product_id)
-    if product is None:
-        raise Problem(404, f"Loan product with identifier {product_id} does not exist")
+    product = await get_or_404(LoanProduct, id=product_id)
     return web.json_response(product_v1(product))

@@ -33,7 +33,7 @@ from mifos import (
 )
 from pydantic import Field
 
-from host import ApiRequest, Problem
+from host import ApiRequest, Problem, get_or_404
 
 from .api import READ, STATUS, TAGS, WRITE, loan_v1, v1
 from .models import Loan, LoanStatus, LoanTransaction, LoanTransactionType
@@ -117,9 +117,7 @@ TRANSACTION_TYPES = {
 
 async def _loan(request: ApiRequest) -> Loan:
     loan_id = path_id(request.match_info, what="Loan")
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    loan = await get_or_404(Loan, "client", id=loan_id)
     return loan
 
 
@@ -371,9 +369,7 @@ async def read_loan(request: ApiRequest) -> web.Response:
             "transactions or all",
             userMessageGlobalisationCode="error.msg.parameter.unsupported",
         )
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client", "product")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    loan = await get_or_404(Loan, "client", "product", id=loan_id)
     answer = loan_v1(loan)
     transactions = await loan.transactions.all()
     answer["summary"] = {k: decimal_number(v) for k, v in loan_summary(loan, transactions).items()}

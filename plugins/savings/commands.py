@@ -31,7 +31,7 @@ from mifos import (
 )
 from pydantic import Field
 
-from host import ApiRequest, Problem
+from host import ApiRequest, get_or_404
 
 from .api import STATUS, TAGS, WRITE, v1
 from .models import SavingsAccount, SavingsStatus, SavingsTransaction
@@ -81,9 +81,7 @@ MOVEMENT = Transition(
 
 async def _account(request: ApiRequest) -> SavingsAccount:
     account_id = path_id(request.match_info, what="Savings account")
-    account = await SavingsAccount.get_or_none(id=account_id).prefetch_related("client")
-    if account is None:
-        raise Problem(404, f"Savings account with identifier {account_id} does not exist")
+    account = await get_or_404(SavingsAccount, "client", id=account_id)
     return account
 
 
