@@ -161,7 +161,8 @@ def test_plugins_md_worked_example_runs(tmp_path: Path) -> None:
         "plugins/tags/__init__.py",
         "plugins/tags/tests/test_tags.py",
     }
-    shutil.copytree(REPO / "plugins" / "clients", tmp_path / "plugins" / "clients")
+    for needed in ("mifos", "clients"):  # the example's requirement, and the library it needs
+        shutil.copytree(REPO / "plugins" / needed, tmp_path / "plugins" / needed)
     for block in files:
         assert block.file is not None
         path = tmp_path / block.file
