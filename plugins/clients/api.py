@@ -15,6 +15,7 @@ from mifos import (
     MifosFieldError,
     date_array,
     field_problem,
+    get_or_404,
     page,
     paging,
     path_id,
@@ -163,9 +164,7 @@ async def ensure_unique_external_id(external_id: str | None, exclude: int | None
 
 async def get_client(request: ApiRequest) -> Client:
     client_id = path_id(request.match_info, what="Client")
-    client = await Client.get_or_none(id=client_id).prefetch_related("office")
-    if client is None:
-        raise Problem(404, f"Client with identifier {client_id} does not exist")
+    client = await get_or_404(Client, client_id, "Client", "office")
     return client
 
 

@@ -19,6 +19,7 @@ from mifos import (
     date_array,
     decimal_number,
     field_problem,
+    get_or_404,
     path_id,
 )
 from pydantic import Field
@@ -144,12 +145,8 @@ async def create_loan(request: ApiRequest) -> web.Response:
     )
     if errors:
         raise field_problem(errors)
-    client = await Client.get_or_none(id=body.clientId)
-    if client is None:
-        raise Problem(404, f"Client with identifier {body.clientId} does not exist")
-    product = await LoanProduct.get_or_none(id=body.productId)
-    if product is None:
-        raise Problem(404, f"Loan product with identifier {body.productId} does not exist")
+    client = await get_or_404(Client, body.clientId, "Client")
+    product = await get_or_404(LoanProduct, body.productId, "Loan product")
     if values["principal"] is None:
         values["principal"] = product.principal
     if values["interestRatePerPeriod"] is None:
@@ -211,9 +208,7 @@ async def list_loans(request: ApiRequest) -> web.Response:
 async def read_loan(request: ApiRequest) -> web.Response:
     """One loan in Fineract's representation."""
     loan_id = path_id(request.match_info, what="Loan")
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client", "product")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    loan = await get_or_404(Loan, loan_id, "Loan", "client", "product")
     return web.json_response(loan_v1(loan))
 
 
@@ -221,9 +216,7 @@ async def read_loan(request: ApiRequest) -> web.Response:
 async def delete_loan(request: ApiRequest) -> web.Response:
     """Delete a loan application; only one still pending approval (as Fineract)."""
     loan_id = path_id(request.match_info, what="Loan")
-    loan = await Loan.get_or_none(id=loan_id).prefetch_related("client")
-    if loan is None:
-        raise Problem(404, f"Loan with identifier {loan_id} does not exist")
+    loan = await get_or_404(Loan, loan_id, "Loan", "client")
     if loan.status != LoanStatus.SUBMITTED:
         raise Problem(
             409,
@@ -271,7 +264,5 @@ async def list_products(request: ApiRequest) -> web.Response:
 async def read_product(request: ApiRequest) -> web.Response:
     """One loan product: the defaults a loan application takes."""
     product_id = path_id(request.match_info, what="Loan product")
-    product = await LoanProduct.get_or_none(id=product_id)
-    if product is None:
-        raise Problem(404, f"Loan product with identifier {product_id} does not exist")
+    product = await get_or_404(LoanProduct, product_id, "Loan product")
     return web.json_response(product_v1(product))

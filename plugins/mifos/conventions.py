@@ -41,6 +41,7 @@ __all__ = (
     "date_array",
     "decimal_number",
     "field_problem",
+    "get_or_404",
     "locale_data",
     "page",
     "paging",
@@ -438,6 +439,16 @@ def query_id(query: Mapping[str, str], name: str) -> int | None:
     if not raw.strip().isdigit():
         raise Problem(400, f"Query parameter {name}={raw!r} must be a numeric id")
     return int(raw)
+
+
+async def get_or_404(model: type[M], ident: int, what: str, *related: str) -> M:
+    """The `model` row with this id (`related` fields prefetched), or Fineract's 404:
+    "<what> with identifier <id> does not exist"."""
+    query = model.get_or_none(id=ident)
+    row = await (query.prefetch_related(*related) if related else query)
+    if row is None:
+        raise Problem(404, f"{what} with identifier {ident} does not exist")
+    return row
 
 
 def path_id(match_info: Mapping[str, str], name: str = "id", what: str = "resource") -> int:

@@ -17,6 +17,7 @@ from mifos import (
     date_array,
     decimal_number,
     field_problem,
+    get_or_404,
     path_id,
 )
 from pydantic import Field
@@ -88,12 +89,8 @@ async def create_account(request: ApiRequest) -> web.Response:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
     body: NewSavingsAccount = request.validated
     values = body.read(nominalAnnualInterestRate="decimal", submittedOnDate="date")
-    client = await Client.get_or_none(id=body.clientId)
-    if client is None:
-        raise Problem(404, f"Client with identifier {body.clientId} does not exist")
-    product = await SavingsProduct.get_or_none(id=body.productId)
-    if product is None:
-        raise Problem(404, f"Savings product with identifier {body.productId} does not exist")
+    client = await get_or_404(Client, body.clientId, "Client")
+    product = await get_or_404(SavingsProduct, body.productId, "Savings product")
     rate = values["nominalAnnualInterestRate"]
     rate = product.nominal_annual_interest_rate if rate is None else rate
     submitted = values["submittedOnDate"] or dt.date.today()
@@ -150,9 +147,7 @@ async def list_accounts(request: ApiRequest) -> web.Response:
 async def read_account(request: ApiRequest) -> web.Response:
     """One savings account in Fineract's representation."""
     account_id = path_id(request.match_info, what="Savings account")
-    account = await SavingsAccount.get_or_none(id=account_id).prefetch_related("client", "product")
-    if account is None:
-        raise Problem(404, f"Savings account with identifier {account_id} does not exist")
+    account = await get_or_404(SavingsAccount, account_id, "Savings account", "client", "product")
     return web.json_response(savings_v1(account))
 
 
@@ -177,7 +172,5 @@ async def list_products(request: ApiRequest) -> web.Response:
 async def read_product(request: ApiRequest) -> web.Response:
     """One savings product."""
     product_id = path_id(request.match_info, what="Savings product")
-    product = await SavingsProduct.get_or_none(id=product_id)
-    if product is None:
-        raise Problem(404, f"Savings product with identifier {product_id} does not exist")
+    product = await get_or_404(SavingsProduct, product_id, "Savings product")
     return web.json_response(product_v1(product))
