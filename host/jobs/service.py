@@ -302,7 +302,7 @@ class JobService:
                     if time.monotonic() - checked > 0.2 or self._closing:
                         checked = time.monotonic()
                         if self._closing or not await self._still_active(job.id):
-                            await self._release(items[index:])
+                            await self._release(job.id, items[index:])
                             return False
                     state = await run_item(
                         self.app,
@@ -333,11 +333,16 @@ class JobService:
     async def _still_active(self, job_id: int) -> bool:
         return await Job.filter(id=job_id, state__in=ACTIVE).exists()
 
-    async def _release(self, items: list[JobItem]) -> None:
+    async def _release(self, job_id: int, items: list[JobItem]) -> None:
         """Claimed but not started (the job was paused or cancelled): give them back."""
         for item in items:
             await JobItem.filter(id=item.id, state="running", lease_owner=item.lease_owner).update(
                 state="queued", lease_owner=None, lease_expires=None, attempts=F("attempts") - 1
+            )
+        # a cancel that ran meanwhile skipped them (they were running then): cancel them now
+        if items and await Job.filter(id=job_id, state="cancelled").exists():
+            await JobItem.filter(id__in=[i.id for i in items], state="queued").update(
+                state="cancelled", finished_at=now_utc()
             )
 
     async def _idle(self, job: Job) -> float | None:
