@@ -212,8 +212,8 @@ async def start(client: TestClient, headers: dict[str, str], workflow: str, **pa
     )
     assert resp.status == 202, await resp.text()
     answer = await resp.json()
-    assert resp.headers["Location"] == f"/api/v1/jobs/{answer['jobId']}"
-    return int(answer["jobId"])
+    assert resp.headers["Location"] == f"/api/v1/jobs/{answer['id']}"
+    return int(answer["id"])
 
 
 async def job(client: TestClient, headers: dict[str, str], job_id: int) -> dict[str, Any]:
