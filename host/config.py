@@ -72,6 +72,12 @@ class Settings(BaseSettings):
 
     graphql_max_depth: int = Field(default=8, gt=0)
     graphql_max_tokens: int = Field(default=5_000, gt=0)
+    graphql_max_query_chars: int = Field(default=100_000, gt=0)
+    graphql_max_selections: int = Field(default=1_000, gt=0)
+    """Fields in one operation after every fragment spread is expanded (docs/security.md)."""
+    graphql_max_aliases: int = Field(default=50, ge=0)
+    graphql_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Execution budget of one query; a query still running then is cancelled (400)."""
 
     # jobs (docs/jobs.md)
     jobs_queue: str = Field(default="plughost-jobs", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
