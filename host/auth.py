@@ -160,7 +160,10 @@ class Authenticator:
         from host.models import ApiKey
 
         prefix, _, secret = key.partition(".")
-        row = await ApiKey.get_or_none(prefix=prefix, active=True) if prefix and secret else None
+        # a prefix that cannot be one of ours never reaches the database (whose error would
+        # quote it); new_api_key makes 12 hex digits, the column holds 16
+        well_formed = 0 < len(prefix) <= 16 and prefix.isascii() and prefix.isalnum() and secret
+        row = await ApiKey.get_or_none(prefix=prefix, active=True) if well_formed else None
         digest = hashlib.sha256(secret.encode()).hexdigest()
         if row is None or not hmac.compare_digest(row.secret_hash, digest):
             raise unauthenticated("The API key is invalid")
@@ -186,7 +189,8 @@ class Authenticator:
     async def check_password(username: str, password: str) -> Identity | None:
         from host.models import User
 
-        user = await User.get_or_none(username=username, active=True)
+        plausible = 0 < len(username) <= 150 and "\x00" not in username
+        user = await User.get_or_none(username=username, active=True) if plausible else None
         if not verify_password(user.password_hash if user else None, password) or user is None:
             return None
         return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")

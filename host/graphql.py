@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
@@ -331,12 +330,7 @@ async def graphql_get(request: web.Request) -> web.StreamResponse:
         raise Problem(400, "The query parameter `query` is required", slug="graphql-request")
     variables: Any = None
     if request.query.get("variables"):
-        try:
-            variables = json.loads(request.query["variables"])
-        except json.JSONDecodeError as exc:
-            raise Problem(
-                400, f"`variables` is not valid JSON: {exc.msg}", slug="malformed-json"
-            ) from None
+        variables = decode_json(request.query["variables"].encode(), what="`variables`")
     return await run_query(
         request.app,
         query=query,

@@ -21,7 +21,7 @@ from tortoise.exceptions import DoesNotExist, IntegrityError
 
 from host.api import ApiRequest, RouteDef
 from host.auth import require_roles
-from host.db import unit_of_work
+from host.db import unit_of_work, unstorable_value
 from host.problems import Problem, from_http_exception, problem_response
 from host.routing import Match, MethodNotAllowed, NoRoute, PatternError, Router
 
@@ -65,6 +65,8 @@ def to_problem(exc: BaseException) -> Problem:
         return Problem(
             409, "The change conflicts with existing data (a unique or foreign key rule)"
         )
+    if unstorable_value(exc):  # the message may quote the value (a key, a password): never shown
+        return Problem(400, "A value in the request cannot be stored", slug="value-out-of-range")
     return Problem(500, "An internal error occurred; quote the request id when reporting it")
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.api import ApiRequest, Routes
 from host.auth import ADMIN_ROLE
+from host.db import db_int
 from host.keys import AUTH
 from host.models import ApiKey
 from host.problems import Problem
@@ -99,6 +100,7 @@ async def revoke_api_key(request: ApiRequest) -> web.Response:
 
 
 def _int_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    number = db_int(value)
+    if number is None:
         raise Problem(404, f"No API key with id {value!r}")
-    return int(value)
+    return number

@@ -590,3 +590,33 @@ def test_sighup_reloads_a_served_process(tmp_path: Path, plugin_dir: Path) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+async def test_deeply_nested_file_fails_alone(
+    make_gw: Callable[..., Awaitable[Gw]], depth: int
+) -> None:
+    """A hostile file in routes.d (issue 12 #5) is that file's error; the others still reload."""
+    gw = await make_gw(routes_watch=False, routes_poll_seconds=0)
+    headers = gw.token("things:read")
+    (gw.routes / "deep.json").write_text(
+        '{"version": 1, "routes": ' + "[" * depth + "]" * depth + "}"
+    )
+    write_json(gw.routes / "demo.json", routes_doc(version=2))
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=gw.admin)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["reload"]["applied"] == ["demo"]
+    assert (await gw.get("/apps/demo/things/1", headers=headers))[1]["version"] == 2
+    deep = (await gw.status())["deep"]
+    assert "nested deeper" in deep["last_error"]["message"]
+    health = await (await gw.client.get("/healthz")).json()
+    assert health["routes"]["status"] == "error"
+    assert "nested deeper" in health["routes"]["apps"]["deep"]["last_error"]["message"]
+    check = subprocess.run(
+        [sys.executable, "-m", "host.cli", "routes", "check", str(gw.routes / "deep.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 1, check.stderr
+    assert "nested deeper" in check.stdout + check.stderr

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from host import json_limits
 from host.api import decode_json
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.problems import Problem
@@ -121,7 +122,7 @@ def invalid(errors: list[ItemError]) -> Problem:
 
 def load_json(raw: bytes | str) -> Any:
     """JSON as Fineract reads it: raw line breaks and tabs inside strings are accepted."""
-    return json.loads(raw, strict=False)
+    return json_limits.loads(raw, strict=False)
 
 
 def parse_batch(raw: bytes, *, max_items: int) -> list[BatchItem]:
@@ -261,6 +262,9 @@ def _body(
                 request_id,
                 f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             )
+            return None, False
+        except json_limits.JSONTooComplex as exc:
+            errors.add(index, request_id, f"body is too complex: {exc}")
             return None, False
     if isinstance(value, dict | list):
         return value, True

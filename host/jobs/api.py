@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.api import ApiRequest, Routes
 from host.auth import Identity
+from host.db import db_int
 from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
 from host.jobs.service import TERMINAL, JobService
 from host.problems import Problem
@@ -49,6 +50,8 @@ def _int(request: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
     if raw is None or raw == "":
         return default
     try:
+        if not raw.isascii():  # int() reads other scripts' digits
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
         raise Problem(400, f"?{name} must be an integer, got {raw!r}") from None
@@ -60,7 +63,8 @@ def _int(request: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
 async def _job(request: ApiRequest) -> Job:
     identity = _me(request)
     raw = request.match_info.get("id", "")
-    job = await Job.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    job_id = db_int(raw)
+    job = await Job.get_or_none(id=job_id) if job_id is not None else None
     visible = job is not None and job.tenant == request.tenant
     if job is None or not visible or not (identity.is_admin or job.owner == identity.subject):
         raise Problem(404, f"No job {raw}")

@@ -15,7 +15,7 @@ from graphql import GraphQLResolveInfo
 
 from host import GraphQL, Problem
 from host.graphql import GraphQLContext, require_roles
-from host.mifos import field_problem
+from host.mifos import field_problem, numeric_id
 
 from .api import (
     COLUMNS,
@@ -81,16 +81,10 @@ READ = "clients:read"
 WRITE = "clients:write"
 
 
-def _int_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise Problem(400, f"Client id must be a number, got {value!r}") from None
-
-
 async def resolve_client(_: Any, info: GraphQLResolveInfo, id: str) -> Client | None:
     require_roles(info, READ)
-    return await Client.get_or_none(id=_int_id(id))
+    client_id = numeric_id(id, "Client")
+    return None if client_id is None else await Client.get_or_none(id=client_id)
 
 
 async def resolve_clients(

@@ -11,9 +11,10 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from host import GraphQL, Problem
+from host import GraphQL
 from host.dataloader import children_by
 from host.graphql import GraphQLContext, require_roles
+from host.mifos import numeric_id
 
 from .models import Loan, LoanStatus
 
@@ -67,11 +68,8 @@ async def resolve_client_loans(client: Any, info: GraphQLResolveInfo) -> list[Lo
 
 async def resolve_loan(_: Any, info: GraphQLResolveInfo, id: str) -> Loan | None:
     require_roles(info, READ)
-    try:
-        loan_id = int(id)
-    except ValueError:
-        raise Problem(400, f"Loan id must be a number, got {id!r}") from None
-    return await Loan.get_or_none(id=loan_id)
+    loan_id = numeric_id(id, "Loan")
+    return None if loan_id is None else await Loan.get_or_none(id=loan_id)
 
 
 def resolve_status(loan: Loan, _: GraphQLResolveInfo) -> str:

@@ -10,9 +10,10 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from host import GraphQL, Problem
+from host import GraphQL
 from host.dataloader import children_by
 from host.graphql import GraphQLContext, require_roles
+from host.mifos import numeric_id
 
 from .models import SavingsAccount, SavingsStatus
 
@@ -63,11 +64,8 @@ async def resolve_client_accounts(client: Any, info: GraphQLResolveInfo) -> list
 
 async def resolve_account(_: Any, info: GraphQLResolveInfo, id: str) -> SavingsAccount | None:
     require_roles(info, READ)
-    try:
-        account_id = int(id)
-    except ValueError:
-        raise Problem(400, f"Savings account id must be a number, got {id!r}") from None
-    return await SavingsAccount.get_or_none(id=account_id)
+    account_id = numeric_id(id, "Savings account")
+    return None if account_id is None else await SavingsAccount.get_or_none(id=account_id)
 
 
 def resolve_status(account: SavingsAccount, _: GraphQLResolveInfo) -> str:
