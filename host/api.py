@@ -79,6 +79,7 @@ class Routes:
         summary: str = "",
         tags: tuple[str, ...] = (),
         max_body: int | None = None,
+        transaction: bool = True,
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.defs.append(
@@ -92,6 +93,7 @@ class Routes:
                     summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                     tags=tags,
                     max_body=max_body,
+                    transaction=transaction,
                 )
             )
             return handler

@@ -21,7 +21,7 @@ from host.config import Settings, load_settings
 from host.db import close_db, init_db, tortoise_config
 from host.keys import AUTH, BUS, HEALTH, METRICS, PIPELINE, REGISTRY, SETTINGS
 from host.loader import PluginRegistry, discover, load_order
-from host.metrics import Metrics
+from host.metrics import Metrics, loop_lag_probe
 from host.migrate import apply_migrations
 from host.ops import healthz, metrics
 from host.pipeline import Pipeline, build_router
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_plugins)
+    app.cleanup_ctx.append(loop_lag_probe(METRICS))
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

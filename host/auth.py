@@ -26,8 +26,10 @@ __all__ = (
     "Authenticator",
     "Identity",
     "hash_password",
+    "hash_password_off_loop",
     "require_roles",
     "verify_password",
+    "verify_password_off_loop",
 )
 
 ADMIN_ROLE = "admin"
@@ -56,6 +58,20 @@ class Identity:
 
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """`hash_password` in the CPU pool: argon2 must never run on the event loop."""
+    from host.cpu import run_cpu
+
+    return await run_cpu(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """`verify_password` in the CPU pool (~125 ms of CPU per check)."""
+    from host.cpu import run_cpu
+
+    return await run_cpu(verify_password, password_hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -191,6 +207,7 @@ class Authenticator:
 
         plausible = 0 < len(username) <= 150 and "\x00" not in username
         user = await User.get_or_none(username=username, active=True) if plausible else None
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+        valid = await verify_password_off_loop(user.password_hash if user else None, password)
+        if not valid or user is None:
             return None
         return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")

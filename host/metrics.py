@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-__all__ = ("Metrics",)
+__all__ = ("LAG_INTERVAL", "Metrics", "loop_lag_probe")
+
+LAG_INTERVAL = 0.25
+"""Seconds between two event-loop lag samples."""
 
 
 class Metrics:
@@ -36,5 +43,56 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._lag_max = 0.0
+        self.loop_lag = Gauge(
+            "plughost_event_loop_lag_seconds",
+            "How late the event loop ran a timer in the last sample (anything that blocks the "
+            "loop shows here: every request waits that long)",
+            registry=self.registry,
+        )
+        self.loop_lag_max = Gauge(
+            "plughost_event_loop_lag_max_seconds",
+            "The largest event-loop lag seen since the process started",
+            registry=self.registry,
+        )
+        self.loop_lag_samples = Counter(
+            "plughost_event_loop_lag_samples",
+            "Event-loop lag samples taken",
+            registry=self.registry,
+        )
+
+    def observe_lag(self, lag: float) -> None:
+        lag = max(0.0, lag)
+        self.loop_lag.set(lag)
+        self.loop_lag_samples.inc()
+        if lag > self._lag_max:
+            self._lag_max = lag
+            self.loop_lag_max.set(lag)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def loop_lag_probe(
+    get_metrics: web.AppKey[Metrics], interval: float = LAG_INTERVAL
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A `cleanup_ctx` entry sampling event-loop lag: sleep `interval`, measure how late it woke."""
+
+    async def probe(app: web.Application) -> AsyncIterator[None]:
+        metrics = app[get_metrics]
+
+        async def sample() -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                started = loop.time()
+                await asyncio.sleep(interval)
+                metrics.observe_lag(loop.time() - started - interval)
+
+        task = asyncio.create_task(sample(), name="plughost-loop-lag")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return probe

@@ -24,7 +24,9 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@routes.post("/authentication", public=True, body=Credentials, tags=("auth",))
+# no transaction: the password check waits for the CPU pool, and an open SQLite transaction would
+# hold the one connection (and every other request) for that long
+@routes.post("/authentication", public=True, body=Credentials, tags=("auth",), transaction=False)
 async def authenticate(request: ApiRequest) -> web.Response:
     """Exchange a username and password for a bearer token."""
     creds: Credentials = request.validated

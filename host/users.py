@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from host.auth import ADMIN_ROLE, Authenticator, hash_password
+from host.auth import ADMIN_ROLE, Authenticator, hash_password_off_loop
 from host.models import ApiKey, User
 
 __all__ = ("add_api_key", "add_user", "ensure_first_admin", "set_roles")
@@ -16,7 +16,9 @@ __all__ = ("add_api_key", "add_user", "ensure_first_admin", "set_roles")
 
 async def add_user(username: str, password: str, roles: Iterable[str]) -> User:
     return await User.create(
-        username=username, password_hash=hash_password(password), roles=sorted(set(roles))
+        username=username,
+        password_hash=await hash_password_off_loop(password),
+        roles=sorted(set(roles)),
     )
 
 

@@ -19,6 +19,7 @@ from host.batch import idempotency
 from host.batch.model import parse_batch, validate_headers
 from host.batch.plan import Plan, build_plan
 from host.batch.runner import BatchRun, ItemResult, Outcome, run_batch
+from host.cpu import run_cpu
 from host.keys import PIPELINE, SETTINGS
 from host.problems import Problem
 
@@ -67,11 +68,13 @@ async def handle_batch(request: ApiRequest) -> web.StreamResponse:
     version = request.route.version if request.route is not None else "v1"
     # a synchronous batch is held in memory while it runs; an async one is stored as job items
     limit = settings.jobs_max_items if _wants_async(request) else settings.batch_max_items
-    items = parse_batch(request.body, max_items=limit)
+    # parsing and planning 10,000 items is CPU work: off the event loop (host/cpu.py)
+    items = await run_cpu(parse_batch, request.body, max_items=limit)
     validate_headers(items, request.headers, request.tenant)
-    plan = build_plan(items)
+    plan = await run_cpu(build_plan, items)
     if dry_run:
-        return web.json_response(_plan_json(plan, enclosing, settings.batch_concurrency))
+        answer = await run_cpu(_plan_json, plan, enclosing, settings.batch_concurrency)
+        return web.json_response(answer)
     if _wants_async(request):
         return await _submit_async(request, plan, enclosing)
 
