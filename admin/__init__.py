@@ -13,7 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin.state import ADMIN, MAIN_APP, AdminState
+from admin.state import MAIN_APP
 
 __all__ = ("ADMIN_DIR", "install")
 
@@ -29,7 +29,6 @@ def install(app: web.Application) -> None:
         middlewares=[error_middleware, auth.session_middleware, auth.csrf_middleware]
     )
     sub[MAIN_APP] = app
-    sub[ADMIN] = AdminState()
     env = aiohttp_jinja2.setup(
         sub,
         loader=jinja2.FileSystemLoader(str(ADMIN_DIR / "templates")),

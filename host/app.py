@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[REGISTRY] = find_plugins(settings)
     app[BUS] = Bus()
-    app[AUTH] = Authenticator(settings.resolved_secret_key(), settings.token_ttl_seconds)
+    app[AUTH] = Authenticator(
+        settings.resolved_secret_key(),
+        settings.token_ttl_seconds,
+        user_cache_seconds=settings.auth_user_cache_seconds,
+    )
     app[METRICS] = Metrics()
     app[PIPELINE] = Pipeline(default_max_body=settings.max_body_bytes)
     app[HEALTH] = {}

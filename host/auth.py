@@ -45,6 +45,10 @@ class Identity:
     roles: frozenset[str] = field(default_factory=frozenset)
     kind: str = "user"  # user | apikey | job
     scope: str | None = None  # e.g. "job:42" for a job credential
+    token_id: str | None = field(default=None, compare=False)
+    """The access token's `jti` (user tokens), for logout."""
+    token_version: int = field(default=0, compare=False)
+    expires: float = field(default=0.0, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -101,9 +105,21 @@ class Authenticator:
 
     algorithm = "HS256"
 
-    def __init__(self, secret_key: str, token_ttl: int = 3600, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        token_ttl: int = 3600,
+        cache_size: int = 4096,
+        user_cache_seconds: float = 5.0,
+    ) -> None:
         self._key = secret_key
         self.token_ttl = token_ttl
+        # a user token is checked against its user (exists, active, token version, current roles)
+        # and its jti against the revocations; both answers are kept this long, so changes made
+        # by any instance take effect within seconds without a query per request
+        self.user_cache_seconds = user_cache_seconds
+        self._users: dict[str, tuple[float, tuple[bool, frozenset[str], int] | None]] = {}
+        self._revoked: dict[str, tuple[float, bool]] = {}
         # verified tokens -> (identity, expiry): a client sends the same token many times, and
         # checking an HMAC signature costs more than the rest of a trivial request
         self._verified: dict[str, tuple[Identity, float]] = {}
@@ -118,6 +134,7 @@ class Authenticator:
         ttl: int | None = None,
         kind: str = "user",
         scope: str | None = None,
+        version: int = 0,
     ) -> tuple[str, int]:
         ttl = ttl or self.token_ttl
         now = int(time.time())
@@ -131,6 +148,8 @@ class Authenticator:
         }
         if scope:
             claims["scope"] = scope
+        if version:
+            claims["ver"] = version
         return jwt.encode(claims, self._key, algorithm=self.algorithm), ttl
 
     def verify_token(self, token: str) -> Identity:
@@ -160,8 +179,94 @@ class Authenticator:
             roles=frozenset(claims.get("roles") or ()),
             kind=str(claims.get("kind", "user")),
             scope=claims.get("scope"),
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
+            token_version=int(claims.get("ver") or 0),
+            expires=float(claims["exp"]),
         )
         return identity, float(claims["exp"])
+
+    # user tokens follow their user ------------------------------------------------------------
+    async def current_user(self, identity: Identity) -> Identity:
+        """A user token's identity as its user is now: 401 when the user is gone, deactivated or
+        the token was revoked (logout, "everywhere"), with the user's current roles otherwise."""
+        if identity.kind != "user":
+            return identity
+        state = await self._user_state(identity.subject)
+        if state is None or not state[0]:
+            raise unauthenticated("The user of this access token no longer exists or is inactive")
+        _active, roles, version = state
+        if identity.token_version != version:
+            raise unauthenticated("The access token was revoked; log in again")
+        if identity.token_id and await self._is_revoked(identity.token_id):
+            raise unauthenticated("The access token was revoked; log in again")
+        if roles == identity.roles:
+            return identity
+        return Identity(
+            subject=identity.subject,
+            roles=roles,
+            kind=identity.kind,
+            scope=identity.scope,
+            token_id=identity.token_id,
+            token_version=identity.token_version,
+            expires=identity.expires,
+        )
+
+    async def _user_state(self, username: str) -> tuple[bool, frozenset[str], int] | None:
+        from host.models import User
+
+        now = time.monotonic()
+        cached = self._users.get(username)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = await User.get_or_none(username=username)
+        state = None if row is None else (row.active, frozenset(row.roles), row.token_version)
+        if len(self._users) >= self._cache_size:
+            self._users.clear()
+        self._users[username] = (now + self.user_cache_seconds, state)
+        return state
+
+    async def _is_revoked(self, jti: str) -> bool:
+        from host.models import RevokedToken
+
+        now = time.monotonic()
+        cached = self._revoked.get(jti)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        revoked = await RevokedToken.exists(jti=jti)
+        if len(self._revoked) >= self._cache_size:
+            self._revoked.clear()
+        self._revoked[jti] = (now + self.user_cache_seconds, revoked)
+        return revoked
+
+    async def revoke(self, identity: Identity, *, everywhere: bool = False) -> None:
+        """Log a user token out (its jti, in the database); `everywhere`: every token of the user
+        (bumps the user's token version). Takes effect here at once, elsewhere within the cache
+        time."""
+        import datetime as dt
+
+        from tortoise.expressions import F
+
+        from host.models import RevokedToken, User
+
+        if identity.kind != "user":
+            raise Problem(400, "Only user access tokens can be logged out; revoke API keys instead")
+        if everywhere:
+            await User.filter(username=identity.subject).update(
+                token_version=F("token_version") + 1
+            )
+            self._users.pop(identity.subject, None)
+        if identity.token_id:
+            expires = dt.datetime.fromtimestamp(identity.expires or time.time(), dt.UTC)
+            await RevokedToken.get_or_create(
+                jti=identity.token_id,
+                defaults={"subject": identity.subject, "expires_at": expires},
+            )
+            await RevokedToken.filter(expires_at__lt=dt.datetime.now(dt.UTC)).delete()
+            self._revoked[identity.token_id] = (time.monotonic() + self.token_ttl, True)
+
+    def forget_user(self, username: str) -> None:
+        """Drop the cached state of a user changed by this process (roles, deactivation)."""
+        self._users.pop(username, None)
 
     # API keys -------------------------------------------------------------------------------
     @staticmethod
@@ -191,7 +296,7 @@ class Authenticator:
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer" and value.strip():
-                return self.verify_token(value.strip())
+                return await self.current_user(self.verify_token(value.strip()))
             if scheme.lower() == "apikey" and value.strip():
                 return await self.verify_api_key(value.strip())
             raise unauthenticated("Unsupported Authorization scheme; use Bearer or ApiKey")
@@ -210,4 +315,9 @@ class Authenticator:
         valid = await verify_password_off_loop(user.password_hash if user else None, password)
         if not valid or user is None:
             return None
-        return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")
+        return Identity(
+            subject=user.username,
+            roles=frozenset(user.roles),
+            kind="user",
+            token_version=user.token_version,
+        )

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     token_ttl_seconds: int = Field(default=3600, gt=0)
     trust_forwarded: bool = False
+    """Read X-Forwarded-For/-Proto, but only from a peer in `trusted_proxies` (docs/security.md)."""
+    trusted_proxies: str = "127.0.0.1/32, ::1/128"
+    """Comma-separated addresses/networks of our reverse proxies; the client is the rightmost
+    X-Forwarded-For hop that is not one of them."""
+    auth_user_cache_seconds: float = Field(default=5.0, ge=0)
+    """How long a token's user (active, roles, token version) is cached: deleting, deactivating
+    or stripping a user takes effect within this many seconds."""
+    login_max_failures: int = Field(default=5, gt=0)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    """More than `login_max_failures` wrong passwords for one user name from one address within
+    this window: 429 with Retry-After (API and admin UI; counted in the database)."""
 
     batch_max_items: int = Field(default=10_000, gt=0)
     batch_max_bytes: int = Field(default=64 << 20, gt=0)
@@ -106,6 +117,14 @@ class Settings(BaseSettings):
             raise ValueError("is not a readable file")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from host.forwarded import parse_networks
+
+        parse_networks(value)
+        return value
+
     @field_validator("db_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -144,6 +163,12 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite://{(self.data_dir / 'plughost.sqlite3').resolve()}"
+
+    @property
+    def proxy_networks(self) -> tuple[Any, ...]:
+        from host.forwarded import parse_networks
+
+        return parse_networks(self.trusted_proxies) if self.trust_forwarded else ()
 
     @property
     def plugin_dirs(self) -> list[Path]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from host import throttle
 from host.api import ApiRequest, Routes
 from host.auth import ADMIN_ROLE
 from host.db import db_int
-from host.keys import AUTH
+from host.forwarded import client_address
+from host.keys import AUTH, SETTINGS
 from host.models import ApiKey
 from host.problems import Problem
 from host.users import add_api_key
@@ -30,11 +32,25 @@ class Credentials(BaseModel):
 async def authenticate(request: ApiRequest) -> web.Response:
     """Exchange a username and password for a bearer token."""
     creds: Credentials = request.validated
-    auth = request.app[AUTH]
+    auth, settings = request.app[AUTH], request.app[SETTINGS]
+    address = request_address(request)
+    window = settings.login_window_seconds
+    wait = await throttle.retry_after(
+        creds.username, address, limit=settings.login_max_failures, window=window
+    )
+    if wait:
+        raise Problem(
+            429,
+            f"Too many failed logins for this user from this address; try again in {wait} s",
+            slug="too-many-logins",
+            headers={"Retry-After": str(wait)},
+        )
     identity = await auth.check_password(creds.username, creds.password)
     if identity is None:
+        await throttle.record_failure(creds.username, address, window=window)
         raise Problem(401, "Unknown username or wrong password", slug="bad-credentials")
-    token, ttl = auth.issue_token(identity.subject, identity.roles)
+    await throttle.clear(creds.username, address)
+    token, ttl = auth.issue_token(identity.subject, identity.roles, version=identity.token_version)
     return web.json_response(
         {
             "access_token": token,
@@ -43,6 +59,40 @@ async def authenticate(request: ApiRequest) -> web.Response:
             "username": identity.subject,
             "roles": sorted(identity.roles),
         }
+    )
+
+
+class Logout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    everywhere: bool = False
+    """Also every other token of this user (all devices), not only the one sent."""
+
+
+@routes.post("/authentication/logout", tags=("auth",), transaction=False)
+async def logout(request: ApiRequest) -> web.Response:
+    """Revoke the access token this call sent (`{"everywhere": true}`: all of the user's tokens).
+
+    Stored in the database, so every instance refuses the token (within the user cache time)."""
+    identity = request.identity
+    if identity is None:  # not public: the pipeline answered 401 already
+        raise Problem(401, "Authentication required")
+    everywhere = False
+    if request.body.strip():
+        everywhere = Logout.model_validate(await request.json()).everywhere
+    await request.app[AUTH].revoke(identity, everywhere=everywhere)
+    return web.Response(status=204)
+
+
+def request_address(request: ApiRequest) -> str:
+    """The caller's address for the throttle: the TCP peer, or the rightmost untrusted
+    X-Forwarded-For hop when the peer is one of `PLUGHOST_TRUSTED_PROXIES`; batch and job items
+    count as their origin."""
+    if request.raw is None:
+        return request.origin
+    return client_address(
+        request.raw.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        request.app[SETTINGS].proxy_networks,
     )
 
 
