@@ -198,8 +198,10 @@ async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     from host.gateway.check import check_files, files_to_check
+    from host.gateway.policy import UpstreamPolicy
 
-    return check_files(files_to_check(args.files, settings.routes_dir))
+    policy = UpstreamPolicy.from_settings(settings)
+    return check_files(files_to_check(args.files, settings.routes_dir), policy=policy)
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int | Awaitable[int]:

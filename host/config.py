@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
 
+    upstream_secret_env_prefix: str = Field(default="PLUGHOST_UPSTREAM_SECRET_", min_length=1)
+    """Route files may read only environment variables with this prefix (client.secret_env)."""
+    upstream_secrets_dir: Path | None = None
+    """The folder client.secret_file must be in; unset: route files cannot name files."""
+    upstream_allow_link_local: bool = False
+    """Allow upstream url/token_url on link-local and cloud metadata addresses (169.254.0.0/16)."""
+
     gateway_direct_api: bool = True
     """Requests naming no micro-app (no X-App-Name, no /apps/<app>/) reach the internal API."""
     routes_watch: bool = True

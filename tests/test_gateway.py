@@ -84,12 +84,19 @@ def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+TEST_ROLE_SETS = (("things:read",), ("other",), ("partner:read",))
+"""The role sets `Gw.token` is called with; make_gw creates one user for each."""
+
+
 @dataclass
 class Gw:
     client: TestClient
     routes: Path
 
-    def token(self, *roles: str, subject: str = "user") -> dict[str, str]:
+    def token(self, *roles: str, subject: str = "") -> dict[str, str]:
+        """A bearer token of a user holding `roles` (one user per role set, made by `make_gw`:
+        user tokens are checked against their user)."""
+        subject = subject or "gw-" + "+".join(sorted(roles))
         token, _ = self.client.app[AUTH].issue_token(subject, roles)
         return {"Authorization": f"Bearer {token}"}
 
@@ -130,6 +137,13 @@ async def make_gw(
         # only the test plugin: the gateway does not depend on the demo plugins
         settings.setdefault("plugins_dir", plugin_dir)
         client = await make_client(routes_dir=routes, **settings)
+        from host.models import User
+        from host.users import add_user
+
+        for roles in TEST_ROLE_SETS:
+            name = "gw-" + "+".join(sorted(roles))
+            if not await User.exists(username=name):  # a second server on the same data dir
+                await add_user(name, "gw-user-password", roles)
         return Gw(client, routes)
 
     return factory
@@ -620,3 +634,114 @@ async def test_deeply_nested_file_fails_alone(
     )
     assert check.returncode == 1, check.stderr
     assert "nested deeper" in check.stdout + check.stderr
+
+
+# secrets and addresses a route file may use (issue 12 #4) ----------------------------------------
+def upstream_doc(url: str, client: dict[str, Any]) -> dict[str, Any]:
+    base = {"token_url": "http://127.0.0.1:9/token", "client_id": "c"}
+    return {
+        "version": 1,
+        "upstreams": {"up": {"url": url, "client": {**base, **client}}},
+        "routes": [{"path": "/x", "upstream": "up", "location": "/x", "public": True}],
+    }
+
+
+async def _validate(gw: Gw, doc: dict[str, Any]) -> list[str]:
+    resp = await gw.client.post(
+        "/api/v1/admin/routes/validate", data=json.dumps(doc), headers=gw.admin
+    )
+    assert resp.status == 200
+    return [e["message"] for e in (await resp.json())["errors"]]
+
+
+async def test_route_files_cannot_read_any_secret_or_call_metadata(
+    make_gw: Callable[..., Awaitable[Gw]], tmp_path: Path
+) -> None:
+    gw = await make_gw()
+    ok = "http://127.0.0.1:9/api"
+    assert await _validate(gw, upstream_doc(ok, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})) == []
+    errors = await _validate(gw, upstream_doc(ok, {"secret_env": "PLUGHOST_SECRET_KEY"}))
+    assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRET_ENV_PREFIX" in errors[0]
+    assert "/client/secret_env" in errors[0]
+    errors = await _validate(gw, upstream_doc(ok, {"secret_file": "/etc/shadow"}))
+    assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRETS_DIR" in errors[0]
+    for url in (
+        "http://169.254.169.254/latest",
+        "http://[fe80::1]/",
+        "http://metadata.google.internal/",
+    ):
+        errors = await _validate(
+            gw, upstream_doc(url, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+        )
+        assert len(errors) == 1 and "PLUGHOST_UPSTREAM_ALLOW_LINK_LOCAL" in errors[0], url
+    doc = upstream_doc(ok, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+    doc["upstreams"]["up"]["client"]["token_url"] = "http://169.254.169.254/token"
+    errors = await _validate(gw, doc)
+    assert len(errors) == 1 and "/client/token_url" in errors[0]
+
+    # a file on disk naming such a secret is not applied; the rest of routes.d is
+    write_json(
+        gw.routes / "thief.json", upstream_doc(ok, {"secret_env": "PLUGHOST_ADMIN_PASSWORD"})
+    )
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=gw.admin)
+    assert (await resp.json())["reload"]["failed"] == ["thief"]
+    # and neither is a PUT through the admin API
+    resp = await gw.client.put(
+        "/api/v1/admin/routes/thief2",
+        data=json.dumps(upstream_doc(ok, {"secret_file": "/etc/shadow"})),
+        headers={"If-None-Match": "*", **gw.admin},
+    )
+    assert resp.status == 422
+    assert "PLUGHOST_UPSTREAM_SECRETS_DIR" in json.dumps(await resp.json())
+
+    # with a secrets folder: files inside it only, symlinks followed
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "partner").write_text("s3cret\n")
+    (secrets / "escape").symlink_to("/etc/hostname")
+    allowed = await make_gw(upstream_secrets_dir=secrets, upstream_allow_link_local=True)
+    assert (
+        await _validate(allowed, upstream_doc(ok, {"secret_file": str(secrets / "partner")})) == []
+    )
+    assert await _validate(allowed, upstream_doc(ok, {"secret_file": "partner"})) == []
+    for outside in ("/etc/shadow", "../secrets-other/x", "escape"):
+        errors = await _validate(allowed, upstream_doc(ok, {"secret_file": outside}))
+        assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRETS_DIR" in errors[0], outside
+    # the metadata address is allowed when the setting says so
+    meta = upstream_doc("http://169.254.169.254/", {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+    assert await _validate(allowed, meta) == []
+
+    # `plughost routes check` applies the same policy
+    (tmp_path / "offline").mkdir()
+    write_json(tmp_path / "offline" / "bad.json", meta)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "host.cli",
+            "routes",
+            "check",
+            str(tmp_path / "offline" / "bad.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PLUGHOST_DATA_DIR": str(tmp_path / "var")},
+    )
+    assert check.returncode == 1
+    assert "PLUGHOST_UPSTREAM_ALLOW_LINK_LOCAL" in check.stderr
+
+
+def test_blocked_addresses() -> None:
+    from host.gateway.policy import blocked_address
+
+    for address in (
+        "169.254.169.254",
+        "169.254.0.1",
+        "fe80::1",
+        "::ffff:169.254.169.254",
+        "fd00:ec2::254",
+    ):
+        assert blocked_address(address), address
+    for address in ("127.0.0.1", "10.0.0.1", "8.8.8.8", "::1", "example.org"):
+        assert not blocked_address(address), address

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from host.gateway.admin import routes as admin_routes
+from host.gateway.policy import UpstreamPolicy
 from host.gateway.proxy import new_session
 from host.gateway.stage import APP_HEADER, gateway_stage
 from host.gateway.state import GATEWAY, Gateway
@@ -38,7 +39,10 @@ log = logging.getLogger("plughost.gateway")
 
 def install(app: web.Application) -> None:
     settings = app[SETTINGS]
-    gateway = Gateway(store=RouteStore(settings.routes_dir), direct_api=settings.gateway_direct_api)
+    policy = UpstreamPolicy.from_settings(settings)
+    gateway = Gateway(
+        store=RouteStore(settings.routes_dir, policy), direct_api=settings.gateway_direct_api
+    )
     app[GATEWAY] = gateway
     pipeline = app[PIPELINE]
     pipeline.add_stage(gateway_stage, first=True)
@@ -77,7 +81,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         store.directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         log.error("routes folder %s cannot be created: %s", store.directory, exc)
-    gateway.session = new_session()
+    gateway.session = new_session(allow_link_local=settings.upstream_allow_link_local)
     summary = await store.reload(reason="start-up")
     log.info("routes loaded at start-up: %s", summary)
     stop = asyncio.Event()

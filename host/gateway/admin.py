@@ -48,7 +48,9 @@ async def routes_reload(request: ApiRequest) -> web.Response:
 async def routes_validate(request: ApiRequest) -> web.Response:
     """Validate a file's text without writing it (`?app=` names it; default `check`)."""
     name = request.query.get("app", "check").lower()
-    result = await asyncio.to_thread(compile_table, name, request.body)
+    result = await asyncio.to_thread(
+        compile_table, name, request.body, request.app[GATEWAY].store.policy
+    )
     return web.json_response(
         {
             "valid": result.ok,
@@ -73,7 +75,9 @@ async def routes_read(request: ApiRequest) -> web.Response:
 async def routes_write(request: ApiRequest) -> web.Response:
     """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
     gateway, app = request.app[GATEWAY], _app_name(request)
-    result = await asyncio.to_thread(compile_table, app, request.body)
+    result = await asyncio.to_thread(
+        compile_table, app, request.body, request.app[GATEWAY].store.policy
+    )
     if not result.ok:
         first = result.errors[0]
         raise Problem(
