@@ -50,6 +50,9 @@ class RouteDef:
     transaction: bool = True
     """State-changing calls run in a unit of work; False for endpoints that manage their own
     (the batch endpoint: each item is its own unit of work, or one enclosing transaction)."""
+    openapi: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+    """Merged into this endpoint's OpenAPI operation: `responses` (e.g. {"201": ...}),
+    `parameters` (headers such as If-Match), a `requestBody` the `body` model does not give."""
 
     @property
     def full_path(self) -> str:
@@ -80,6 +83,7 @@ class Routes:
         tags: tuple[str, ...] = (),
         max_body: int | None = None,
         transaction: bool = True,
+        openapi: Mapping[str, Any] | None = None,
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.defs.append(
@@ -94,6 +98,7 @@ class Routes:
                     tags=tags,
                     max_body=max_body,
                     transaction=transaction,
+                    openapi=openapi,
                 )
             )
             return handler

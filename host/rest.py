@@ -68,7 +68,19 @@ class Logout(BaseModel):
     """Also every other token of this user (all devices), not only the one sent."""
 
 
-@routes.post("/authentication/logout", tags=("auth",), transaction=False)
+@routes.post(
+    "/authentication/logout",
+    tags=("auth",),
+    transaction=False,
+    openapi={
+        "responses": {"204": {"description": "Logged out"}},
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Logout"}}},
+        },
+        "schemas": {"Logout": Logout.model_json_schema()},
+    },
+)
 async def logout(request: ApiRequest) -> web.Response:
     """Revoke the access token this call sent (`{"everywhere": true}`: all of the user's tokens).
 
@@ -128,7 +140,13 @@ def _key_json(row: ApiKey) -> dict[str, object]:
     }
 
 
-@routes.post("/apikeys", roles=(ADMIN_ROLE,), body=NewApiKey, tags=("auth",))
+@routes.post(
+    "/apikeys",
+    roles=(ADMIN_ROLE,),
+    body=NewApiKey,
+    tags=("auth",),
+    openapi={"responses": {"201": {"description": "Created; `key` is shown this once"}}},
+)
 async def create_api_key(request: ApiRequest) -> web.Response:
     """Create an API key; the key is shown in this answer only (send it as `X-API-Key`)."""
     data: NewApiKey = request.validated

@@ -30,6 +30,51 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
 
+BATCH_ITEM = {
+    "type": "object",
+    "required": ["requestId", "relativeUrl", "method"],
+    "properties": {
+        "requestId": {"type": ["integer", "string"]},
+        "relativeUrl": {"type": "string"},
+        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+        "headers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+            },
+        },
+        "body": {"description": "A JSON-encoded string (Fineract) or a JSON object/array"},
+        "reference": {"type": ["integer", "string"]},
+        "dependsOn": {"type": "array", "items": {"type": ["integer", "string"]}},
+        "atomicityGroup": {"type": "string"},
+    },
+}
+BATCH_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"$ref": "#/components/schemas/BatchItem"},
+                }
+            }
+        },
+    },
+    "schemas": {"BatchItem": BATCH_ITEM},
+    "parameters": [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "boolean"}}
+        for n in ("enclosingTransaction", "dryRun", "async")
+    ],
+    "responses": {
+        "200": {"description": "Every item's answer, in request order"},
+        "202": {"description": "Accepted as a job (`?async=true` or Prefer: respond-async)"},
+    },
+}
+
+
 def install(app: web.Application) -> None:
     """Add the batch endpoint to the host routes (mounted with the plugins' at start-up)."""
     limit = app[SETTINGS].batch_max_bytes
@@ -45,6 +90,7 @@ def install(app: web.Application) -> None:
                 plugin="host",
                 version=version,
                 transaction=False,  # items are units of work of their own (or one enclosing one)
+                openapi=BATCH_OPENAPI,
             )
         )
 

@@ -9,6 +9,7 @@ and write atomically (temp file + rename in the same folder) so the watcher neve
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 from pathlib import Path
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from host.api import ApiRequest, Routes
 from host.auth import ADMIN_ROLE
+from host.gateway.schema import SCHEMA_PATH
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.table import APP_NAME, compile_table, content_hash
 from host.problems import Problem
@@ -27,6 +29,24 @@ __all__ = ("routes",)
 routes = Routes()
 ADMIN = (ADMIN_ROLE,)
 TAGS = ("gateway",)
+_FILE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RouteFile"}}},
+}
+_SCHEMAS = {"RouteFile": json.loads(SCHEMA_PATH.read_text())}
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+_IF_MATCH = _header("If-Match", "The ETag read before: the change applies only to that version")
 
 
 @routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS)
@@ -44,7 +64,13 @@ async def routes_reload(request: ApiRequest) -> web.Response:
     return web.json_response({"reload": summary, **_status(gateway)})
 
 
-@routes.post("/admin/routes/validate", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.post(
+    "/admin/routes/validate",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    openapi={"requestBody": _FILE_BODY, "schemas": _SCHEMAS},
+)
 async def routes_validate(request: ApiRequest) -> web.Response:
     """Validate a file's text without writing it (`?app=` names it; default `check`)."""
     name = request.query.get("app", "check").lower()
@@ -71,7 +97,24 @@ async def routes_read(request: ApiRequest) -> web.Response:
     return web.Response(body=raw, content_type="application/json", headers={"ETag": _etag(raw)})
 
 
-@routes.put("/admin/routes/{app}", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.put(
+    "/admin/routes/{app}",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    openapi={
+        "requestBody": _FILE_BODY,
+        "schemas": _SCHEMAS,
+        "parameters": [
+            _IF_MATCH,
+            _header("If-None-Match", "`*`: create; fails if the file exists"),
+        ],
+        "responses": {
+            "200": {"description": "Saved and applied"},
+            "201": {"description": "Created and applied"},
+        },
+    },
+)
 async def routes_write(request: ApiRequest) -> web.Response:
     """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -111,7 +154,12 @@ async def routes_write(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.delete("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+@routes.delete(
+    "/admin/routes/{app}",
+    roles=ADMIN,
+    tags=TAGS,
+    openapi={"parameters": [_IF_MATCH], "responses": {"204": {"description": "Deleted"}}},
+)
 async def routes_delete(request: ApiRequest) -> web.Response:
     """Remove the file (If-Match required); the app stops being served."""
     gateway, app = request.app[GATEWAY], _app_name(request)

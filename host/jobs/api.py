@@ -375,7 +375,13 @@ async def list_workflows_route(request: ApiRequest) -> web.Response:
     return web.json_response({"workflows": out})
 
 
-@routes.post("/workflows/{name}/runs", roles=("workflows:run",), body=RunBody, tags=("workflows",))
+@routes.post(
+    "/workflows/{name}/runs",
+    roles=("workflows:run",),
+    body=RunBody,
+    tags=("workflows",),
+    openapi={"responses": {"202": {"description": "Accepted: the job's URL is in Location"}}},
+)
 async def run_workflow(request: ApiRequest) -> web.Response:
     """Start a workflow run now: 202 with the job's Location."""
     from host.jobs.workflows import start_workflow

@@ -24,6 +24,7 @@ from host.mifos import (
     path_id,
     query_id,
 )
+from host.openapi import answers
 
 from .models import Client, Office
 from .views import client_v1, client_v2
@@ -170,7 +171,7 @@ async def get_client(request: ApiRequest) -> Client:
 
 
 # v1 ---------------------------------------------------------------------------------------------
-@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS)
+@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS, openapi=answers(201))
 async def create_client(request: ApiRequest) -> web.Response:
     """Create a client (Mifos `POST /clients`); `savingsProductId` also opens a savings account."""
     body: NewClient = request.validated

@@ -24,6 +24,7 @@ from host.mifos import (
     field_problem,
     path_id,
 )
+from host.openapi import answers
 
 from .models import Loan, LoanProduct, LoanStatus
 
@@ -132,7 +133,7 @@ def check_terms(
     return errors
 
 
-@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS)
+@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS, openapi=answers(201))
 async def create_loan(request: ApiRequest) -> web.Response:
     """Submit a loan application for a client (Mifos `POST /loans`)."""
     body: NewLoan = request.validated

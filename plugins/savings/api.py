@@ -22,6 +22,7 @@ from host.mifos import (
     field_problem,
     path_id,
 )
+from host.openapi import answers
 
 from .models import SavingsAccount, SavingsProduct, SavingsStatus
 
@@ -83,7 +84,7 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
     }
 
 
-@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS)
+@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS, openapi=answers(201))
 async def create_account(request: ApiRequest) -> web.Response:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
     body: NewSavingsAccount = request.validated
@@ -135,7 +136,9 @@ async def create_account(request: ApiRequest) -> web.Response:
 
 
 # the Mifos batch sample posts to the singular path; same endpoint, same contract
-v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS)(create_account)
+v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS, openapi=answers(201))(
+    create_account
+)
 
 
 @v1.get("/savingsaccounts", roles=READ, tags=TAGS)
