@@ -8,26 +8,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from host.context import RequestContext, use_context
 from host.problems import Problem
 
 __all__ = (
     "ADMIN_ROLE",
     "Authenticator",
     "Identity",
+    "bind_tenant",
+    "check_tenant_name",
     "hash_password",
     "hash_password_off_loop",
     "require_roles",
+    "tenant_for",
     "verify_password",
     "verify_password_off_loop",
 )
@@ -45,6 +50,8 @@ class Identity:
     roles: frozenset[str] = field(default_factory=frozenset)
     kind: str = "user"  # user | apikey | job
     scope: str | None = None  # e.g. "job:42" for a job credential
+    tenant: str | None = None
+    """The one tenant this identity may act in; None: any (a platform user or key)."""
     token_id: str | None = field(default=None, compare=False)
     """The access token's `jti` (user tokens), for logout."""
     token_version: int = field(default=0, compare=False)
@@ -85,6 +92,44 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+_TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_tenant_name(tenant: str | None) -> str | None:
+    """A tenant name as X-Tenant accepts it (ValueError otherwise); None stays None."""
+    if tenant is not None and not _TENANT_NAME.match(tenant):
+        raise ValueError(f"{tenant!r} is not a tenant name (letters, digits, _ . -; up to 64)")
+    return tenant
+
+
+def tenant_for(identity: Identity | None, requested: str | None) -> str | None:
+    """The tenant a call runs in: a bound identity's own (403 when X-Tenant names another one),
+    else what X-Tenant asked for (None: the default)."""
+    if identity is None or identity.tenant is None:
+        return requested
+    if requested is not None and requested != identity.tenant:
+        raise Problem(
+            403,
+            f"This identity belongs to tenant {identity.tenant!r} and cannot act in {requested!r}",
+            slug="tenant-forbidden",
+        )
+    return identity.tenant
+
+
+def bind_tenant(
+    identity: Identity | None, headers: Mapping[str, str], ctx: RequestContext
+) -> RequestContext:
+    """The request context with the tenant the identity is bound to (also the current context);
+    403 when X-Tenant names another tenant. Called right after the identity is known."""
+    requested = headers.get("X-Tenant", "").strip() or None
+    tenant = tenant_for(identity, requested)
+    if tenant is None or tenant == ctx.tenant:
+        return ctx
+    bound = replace(ctx, tenant=tenant)
+    use_context(bound)
+    return bound
+
+
 def unauthenticated(detail: str = "Authentication required") -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
@@ -98,6 +143,10 @@ def require_roles(identity: Identity | None, roles: Iterable[str], *, public: bo
     roles = tuple(roles)
     if not identity.has_any_role(roles):
         raise Problem(403, f"Requires one of the roles: {', '.join(sorted(roles))}")
+
+
+UserState = tuple[bool, frozenset[str], int, str | None]
+"""(active, roles, token version, tenant) of a user, as the token check reads it."""
 
 
 class Authenticator:
@@ -118,7 +167,7 @@ class Authenticator:
         # and its jti against the revocations; both answers are kept this long, so changes made
         # by any instance take effect within seconds without a query per request
         self.user_cache_seconds = user_cache_seconds
-        self._users: dict[str, tuple[float, tuple[bool, frozenset[str], int] | None]] = {}
+        self._users: dict[str, tuple[float, UserState | None]] = {}
         self._revoked: dict[str, tuple[float, bool]] = {}
         # verified tokens -> (identity, expiry): a client sends the same token many times, and
         # checking an HMAC signature costs more than the rest of a trivial request
@@ -135,6 +184,7 @@ class Authenticator:
         kind: str = "user",
         scope: str | None = None,
         version: int = 0,
+        tenant: str | None = None,
     ) -> tuple[str, int]:
         ttl = ttl or self.token_ttl
         now = int(time.time())
@@ -150,6 +200,8 @@ class Authenticator:
             claims["scope"] = scope
         if version:
             claims["ver"] = version
+        if tenant is not None:
+            claims["tenant"] = tenant
         return jwt.encode(claims, self._key, algorithm=self.algorithm), ttl
 
     def verify_token(self, token: str) -> Identity:
@@ -179,6 +231,7 @@ class Authenticator:
             roles=frozenset(claims.get("roles") or ()),
             kind=str(claims.get("kind", "user")),
             scope=claims.get("scope"),
+            tenant=claims.get("tenant"),
             token_id=str(claims["jti"]) if claims.get("jti") else None,
             token_version=int(claims.get("ver") or 0),
             expires=float(claims["exp"]),
@@ -194,24 +247,25 @@ class Authenticator:
         state = await self._user_state(identity.subject)
         if state is None or not state[0]:
             raise unauthenticated("The user of this access token no longer exists or is inactive")
-        _active, roles, version = state
+        _active, roles, version, tenant = state
         if identity.token_version != version:
             raise unauthenticated("The access token was revoked; log in again")
         if identity.token_id and await self._is_revoked(identity.token_id):
             raise unauthenticated("The access token was revoked; log in again")
-        if roles == identity.roles:
+        if roles == identity.roles and tenant == identity.tenant:
             return identity
         return Identity(
             subject=identity.subject,
             roles=roles,
             kind=identity.kind,
             scope=identity.scope,
+            tenant=tenant,
             token_id=identity.token_id,
             token_version=identity.token_version,
             expires=identity.expires,
         )
 
-    async def _user_state(self, username: str) -> tuple[bool, frozenset[str], int] | None:
+    async def _user_state(self, username: str) -> UserState | None:
         from host.models import User
 
         now = time.monotonic()
@@ -219,7 +273,11 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             return cached[1]
         row = await User.get_or_none(username=username)
-        state = None if row is None else (row.active, frozenset(row.roles), row.token_version)
+        state = (
+            None
+            if row is None
+            else (row.active, frozenset(row.roles), row.token_version, row.tenant)
+        )
         if len(self._users) >= self._cache_size:
             self._users.clear()
         self._users[username] = (now + self.user_cache_seconds, state)
@@ -288,7 +346,12 @@ class Authenticator:
         digest = hashlib.sha256(secret.encode()).hexdigest()
         if row is None or not hmac.compare_digest(row.secret_hash, digest):
             raise unauthenticated("The API key is invalid")
-        return Identity(subject=f"apikey:{row.name}", roles=frozenset(row.roles), kind="apikey")
+        return Identity(
+            subject=f"apikey:{row.name}",
+            roles=frozenset(row.roles),
+            kind="apikey",
+            tenant=row.tenant,
+        )
 
     async def identify(self, headers: Mapping[str, str]) -> Identity | None:
         """Who sent these headers: None when no credential was sent, 401 when a bad one was."""
@@ -319,5 +382,6 @@ class Authenticator:
             subject=user.username,
             roles=frozenset(user.roles),
             kind="user",
+            tenant=user.tenant,
             token_version=user.token_version,
         )

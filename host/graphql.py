@@ -39,7 +39,7 @@ from graphql import (
 from graphql.validation import ASTValidationRule
 
 from host.api import decode_json
-from host.auth import Identity, unauthenticated
+from host.auth import Identity, bind_tenant, unauthenticated
 from host.auth import require_roles as _require_roles
 from host.context import current_context
 from host.dataloader import BatchFn, DataLoader
@@ -302,6 +302,7 @@ async def _context(request: web.Request) -> GraphQLContext:
         raise unauthenticated()
     ctx = current_context()
     assert ctx is not None  # set by context_middleware
+    ctx = bind_tenant(identity, request.headers, ctx)
     return GraphQLContext(
         app=request.app,
         identity=identity,

@@ -17,6 +17,8 @@ class User(Model):
     roles: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    tenant = fields.CharField(max_length=64, null=True)
+    """The one tenant this user works in; None: a platform user, who may choose any (X-Tenant)."""
     token_version = fields.IntField(default=0)
     """Tokens carry the version they were issued under; bumping it ("log out everywhere")
     invalidates every token of the user at once, in every instance sharing the database."""
@@ -36,6 +38,8 @@ class ApiKey(Model):
     roles: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    tenant = fields.CharField(max_length=64, null=True)
+    """The one tenant this key works in; None: any tenant (a platform key)."""
 
     class Meta:
         app = "host"

@@ -50,7 +50,9 @@ async def authenticate(request: ApiRequest) -> web.Response:
         await throttle.record_failure(creds.username, address, window=window)
         raise Problem(401, "Unknown username or wrong password", slug="bad-credentials")
     await throttle.clear(creds.username, address)
-    token, ttl = auth.issue_token(identity.subject, identity.roles, version=identity.token_version)
+    token, ttl = auth.issue_token(
+        identity.subject, identity.roles, version=identity.token_version, tenant=identity.tenant
+    )
     return web.json_response(
         {
             "access_token": token,

@@ -14,6 +14,7 @@ from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
 from host.api import ApiRequest
+from host.auth import bind_tenant
 from host.context import (
     RequestContext,
     context_from_headers,
@@ -100,6 +101,7 @@ async def api_entry(request: web.Request) -> web.StreamResponse:
     assert ctx is not None  # set by context_middleware
     body = await read_body(request, pipeline.max_body_bytes())
     identity = await app[AUTH].identify(request.headers)
+    ctx = bind_tenant(identity, request.headers, ctx)  # 403 for another tenant (issue 12 #8)
     api_request = ApiRequest.build(
         method=request.method,
         path=request.path,
