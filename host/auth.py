@@ -356,7 +356,7 @@ class Authenticator:
     async def identify(self, headers: Mapping[str, str]) -> Identity | None:
         """Who sent these headers: None when no credential was sent, 401 when a bad one was."""
         authorization = headers.get("Authorization", "")
-        if authorization:
+        if authorization or "Authorization" in headers:  # sent but blank is a bad credential too
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer" and value.strip():
                 return await self.current_user(self.verify_token(value.strip()))

@@ -35,7 +35,7 @@ BATCH_ITEM = {
     "required": ["requestId", "relativeUrl", "method"],
     "properties": {
         "requestId": {"type": ["integer", "string"]},
-        "relativeUrl": {"type": "string"},
+        "relativeUrl": {"type": "string", "minLength": 1},
         "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
         "headers": {
             "type": "array",
