@@ -16,7 +16,7 @@ from aiohttp import web
 
 from admin import auth, events, jobs, plugins, routes
 from admin.render import error_middleware
-from admin.state import ADMIN, MAIN_APP, AdminState
+from admin.state import MAIN_APP
 from host import Plugin
 
 __all__ = ("ADMIN_DIR", "plugin")
@@ -30,7 +30,6 @@ def _install(app: web.Application) -> None:
         middlewares=[error_middleware, auth.session_middleware, auth.csrf_middleware]
     )
     sub[MAIN_APP] = app
-    sub[ADMIN] = AdminState()
     env = aiohttp_jinja2.setup(
         sub,
         loader=jinja2.FileSystemLoader(str(ADMIN_DIR / "templates")),

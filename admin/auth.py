@@ -4,7 +4,8 @@ The session is a cookie signed (HMAC-SHA256) with a key derived from the host's 
 session table, so several host instances sharing the secret accept each other's sessions. It holds
 the user name, a random session id and an expiry; the user's roles are read from the database on
 every request, so removing the `admin` role or deactivating the user takes effect at once. Logging
-out revokes the session id in this process (and deletes the cookie).
+out revokes the session id in the database, shared by every instance (and deletes the cookie). Failed
+logins are counted in the database too (host/throttle.py), shared with the API login.
 
 CSRF: every state-changing request carries a token (form field `_csrf` or header `X-CSRF-Token`)
 equal to HMAC(key, session id); the login form uses a double-submit cookie instead, as there is no
@@ -14,6 +15,7 @@ session yet.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -26,10 +28,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from admin.render import page
-from admin.state import ADMIN, ADMIN_USER, MAIN_APP, AdminUser
-from host.auth import ADMIN_ROLE, AUTH
+from admin.state import ADMIN_USER, MAIN_APP, AdminUser
+from host.auth import ADMIN_ROLE, AUTH, throttle
 from host.auth.models import User
 from host.config import SETTINGS
+from host.forwarded import client_address as forwarded_client
+from host.forwarded import peer_trusted
 from host.problems import Problem
 
 __all__ = ("AdminUser", "csrf_middleware", "session_middleware", "web_routes")
@@ -87,17 +91,20 @@ def csrf_token(key: bytes, sid: str) -> str:
 def is_https(request: web.Request) -> bool:
     if request.secure:
         return True
-    trust = request.app[MAIN_APP][SETTINGS].trust_forwarded
+    # X-Forwarded-Proto counts only when a trusted proxy sent the request
+    if not peer_trusted(request.remote, request.app[MAIN_APP][SETTINGS].proxy_networks):
+        return False
     proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return trust and proto == "https"
+    return proto == "https"
 
 
 def client_address(request: web.Request) -> str:
-    if request.app[MAIN_APP][SETTINGS].trust_forwarded:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
+    """The TCP peer, or the rightmost untrusted X-Forwarded-For hop behind a trusted proxy."""
+    return forwarded_client(
+        request.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        request.app[MAIN_APP][SETTINGS].proxy_networks,
+    )
 
 
 def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
@@ -130,7 +137,12 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     key = _key(request.app)
     claims = read_session(key, request.cookies.get(COOKIE, ""))
-    if claims is None or claims.get("sid") in request.app[ADMIN].revoked:
+    if claims is None:
+        return _to_login(request)
+    from host.auth.models import RevokedToken
+
+    # logged-out sessions are kept in the database, so every instance refuses them
+    if await RevokedToken.exists(jti=_revocation_id(str(claims.get("sid")))):
         return _to_login(request)
     user = await User.get_or_none(username=claims["u"], active=True)
     if user is None:
@@ -146,6 +158,10 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         csrf=csrf_token(key, sid),
     )
     return await handler(request)
+
+
+def _revocation_id(sid: str) -> str:
+    return f"admin:{sid}"[:64]
 
 
 def _to_login(request: web.Request) -> web.StreamResponse:
@@ -224,9 +240,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_ = _safe_next(str(form.get("next", "")))
-    state = request.app[ADMIN]
+    settings = request.app[MAIN_APP][SETTINGS]
     address = client_address(request)
-    wait = state.throttle.retry_after(username, address)
+    window = settings.login_window_seconds
+    wait = await throttle.retry_after(
+        username, address, limit=settings.login_max_failures, window=window
+    )
     if wait:
         response = _login_page(
             request,
@@ -239,7 +258,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return response
     identity = await request.app[MAIN_APP][AUTH].check_password(username, password)
     if identity is None:
-        state.throttle.failed(username, address)
+        await throttle.record_failure(username, address, window=window)
         return _login_page(
             request,
             next_=next_,
@@ -247,7 +266,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             error="Unknown user name or wrong password.",
             status=401,
         )
-    state.throttle.succeeded(username, address)
+    await throttle.clear(username, address)
     if ADMIN_ROLE not in identity.roles:
         raise Problem(403, f"The user {identity.subject!r} does not have the admin role")
     claims = {
@@ -264,7 +283,16 @@ async def login(request: web.Request) -> web.StreamResponse:
 @web_routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    request.app[ADMIN].revoke(user.sid, user.expires)
+    from host.auth.models import RevokedToken
+
+    await RevokedToken.get_or_create(
+        jti=_revocation_id(user.sid),
+        defaults={
+            "subject": user.username,
+            "expires_at": dt.datetime.fromtimestamp(user.expires, dt.UTC),
+        },
+    )
+    await RevokedToken.filter(expires_at__lt=dt.datetime.now(dt.UTC)).delete()
     response = web.Response(status=303, headers={"Location": "/admin/login"})
     response.del_cookie(COOKIE, path="/admin")
     return response

@@ -9,7 +9,7 @@ work (`unit_of_work`). See docs/plugins.md.
 
 from host.auth import ADMIN_ROLE, Identity, require_roles
 from host.bus import Event
-from host.data.db import get_or_404, unit_of_work
+from host.data.db import DB_INT_MAX, db_int, get_or_404, unit_of_work
 from host.graphql import GraphQLContext
 from host.graphql.loaders import children_by
 from host.pipeline import ApiRequest, Routes, decode_json
@@ -26,6 +26,7 @@ from host.problems import Problem
 
 __all__ = (
     "ADMIN_ROLE",
+    "DB_INT_MAX",
     "ApiRequest",
     "Event",
     "GraphQL",
@@ -40,6 +41,7 @@ __all__ = (
     "WorkflowContext",
     "children_by",
     "chunked",
+    "db_int",
     "decode_json",
     "get_or_404",
     "require_roles",

@@ -6,13 +6,17 @@ The plugin also owns the host's own tables (users and API keys, `host.auth.model
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from host.auth import ADMIN_ROLE, AUTH
+from host.auth import ADMIN_ROLE, AUTH, throttle
 from host.auth.models import ApiKey
 from host.auth.users import add_api_key
+from host.config import SETTINGS
+from host.data.db import db_int
+from host.forwarded import client_address
 from host.pipeline import ApiRequest, Routes
 from host.plugin import Plugin
 from host.problems import Problem
@@ -28,15 +32,33 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@routes.post("/authentication", public=True, body=Credentials, tags=("auth",))
+# no transaction: the password check waits for the CPU pool, and an open SQLite transaction would
+# hold the one connection (and every other request) for that long
+@routes.post("/authentication", public=True, body=Credentials, tags=("auth",), transaction=False)
 async def authenticate(request: ApiRequest[Credentials]) -> web.Response:
     """Exchange a username and password for a bearer token."""
     creds = request.validated
-    auth = request.app[AUTH]
+    auth, settings = request.app[AUTH], request.app[SETTINGS]
+    address = request_address(request)
+    window = settings.login_window_seconds
+    wait = await throttle.retry_after(
+        creds.username, address, limit=settings.login_max_failures, window=window
+    )
+    if wait:
+        raise Problem(
+            429,
+            f"Too many failed logins for this user from this address; try again in {wait} s",
+            slug="too-many-logins",
+            headers={"Retry-After": str(wait)},
+        )
     identity = await auth.check_password(creds.username, creds.password)
     if identity is None:
+        await throttle.record_failure(creds.username, address, window=window)
         raise Problem(401, "Unknown username or wrong password", slug="bad-credentials")
-    token, ttl = auth.issue_token(identity.subject, identity.roles)
+    await throttle.clear(creds.username, address)
+    token, ttl = auth.issue_token(
+        identity.subject, identity.roles, version=identity.token_version, tenant=identity.tenant
+    )
     return web.json_response(
         {
             "access_token": token,
@@ -45,6 +67,52 @@ async def authenticate(request: ApiRequest[Credentials]) -> web.Response:
             "username": identity.subject,
             "roles": sorted(identity.roles),
         }
+    )
+
+
+class Logout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    everywhere: bool = False
+    """Also every other token of this user (all devices), not only the one sent."""
+
+
+@routes.post(
+    "/authentication/logout",
+    tags=("auth",),
+    transaction=False,
+    openapi={
+        "responses": {"204": {"description": "Logged out"}},
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Logout"}}},
+        },
+        "schemas": {"Logout": Logout.model_json_schema()},
+    },
+)
+async def logout(request: ApiRequest) -> web.Response:
+    """Revoke the access token this call sent (`{"everywhere": true}`: all of the user's tokens).
+
+    Stored in the database, so every instance refuses the token (within the user cache time)."""
+    identity = request.identity
+    if identity is None:  # not public: the pipeline answered 401 already
+        raise Problem(401, "Authentication required")
+    everywhere = False
+    if request.body.strip():
+        everywhere = Logout.model_validate(await request.json()).everywhere
+    await request.app[AUTH].revoke(identity, everywhere=everywhere)
+    return web.Response(status=204)
+
+
+def request_address(request: ApiRequest[Any]) -> str:
+    """The caller's address for the throttle: the TCP peer, or the rightmost untrusted
+    X-Forwarded-For hop when the peer is one of `PLUGHOST_TRUSTED_PROXIES`; batch and job items
+    count as their origin."""
+    if request.raw is None:
+        return request.origin
+    return client_address(
+        request.raw.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        request.app[SETTINGS].proxy_networks,
     )
 
 
@@ -80,7 +148,13 @@ def _key_json(row: ApiKey) -> dict[str, object]:
     }
 
 
-@routes.post("/apikeys", roles=(ADMIN_ROLE,), body=NewApiKey, tags=("auth",))
+@routes.post(
+    "/apikeys",
+    roles=(ADMIN_ROLE,),
+    body=NewApiKey,
+    tags=("auth",),
+    openapi={"responses": {"201": {"description": "Created; `key` is shown this once"}}},
+)
 async def create_api_key(request: ApiRequest[NewApiKey]) -> web.Response:
     """Create an API key; the key is shown in this answer only (send it as `X-API-Key`)."""
     data = request.validated
@@ -104,9 +178,10 @@ async def revoke_api_key(request: ApiRequest) -> web.Response:
 
 
 def _int_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    number = db_int(value)
+    if number is None:
         raise Problem(404, f"No API key with id {value!r}")
-    return int(value)
+    return number
 
 
 plugin = Plugin(

@@ -31,7 +31,7 @@ from host.gateway import plugin as gateway_plugin
 from host.http import health
 from host.http.edge import edge
 from host.loader import REGISTRY, PluginRegistry, discover, load_order
-from host.metrics import METRICS, Metrics
+from host.metrics import METRICS, Metrics, loop_lag_probe
 from host.pipeline import PIPELINE, Pipeline, RouteDef, StageFactory, build_router
 from host.pipeline.stages import (
     body_stage,
@@ -107,7 +107,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[REGISTRY] = find_plugins(settings)
     app[BUS] = Bus()
-    app[AUTH] = Authenticator(settings.resolved_secret_key(), settings.token_ttl_seconds)
+    app[AUTH] = Authenticator(
+        settings.resolved_secret_key(),
+        settings.token_ttl_seconds,
+        user_cache_seconds=settings.auth_user_cache_seconds,
+    )
     app[METRICS] = Metrics()
     app[PIPELINE] = Pipeline(STAGES, handler_endpoint)
     app[HEALTH] = {}
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         if part.install is not None:
             part.install(app)  # their start-up work runs after _plugins, in this order
     count_bus_events(app)
+    app.cleanup_ctx.append(loop_lag_probe(METRICS))
     # everything else (the admin UI mounts its own sub-app at /admin) is one pass of the pipeline
     app.router.add_route("*", "/{tail:.*}", edge)
     return app

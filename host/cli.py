@@ -26,6 +26,7 @@ from host.datalock import DataDirLocked, lock_data_dir
 from host.gateway import enable_sighup
 from host.gateway.check import check_files, files_to_check
 from host.gateway.explain import explain
+from host.gateway.policy import UpstreamPolicy
 from host.http.logs import ACCESS_LOGGER, AccessLogger, configure_logging
 from host.http.runtime import freeze_after_startup, install_event_loop
 from host.preflight import (
@@ -202,8 +203,13 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             if await User.exists(username=args.username):
                 print(f"error: user {args.username!r} already exists", file=sys.stderr)
                 return 1
-            await add_user(args.username, password, args.roles)
-            print(f"created user {args.username!r} with roles {sorted(set(args.roles))}")
+            try:
+                await add_user(args.username, password, args.roles, tenant=args.tenant)
+            except ValueError as exc:
+                print(f"error: --tenant {exc}", file=sys.stderr)
+                return 2
+            where = f" in tenant {args.tenant!r}" if args.tenant else " (platform: any tenant)"
+            print(f"created user {args.username!r} with roles {sorted(set(args.roles))}{where}")
         elif args.users_command == "set-roles":
             if not await User.exists(username=args.username):
                 print(f"error: no user {args.username!r}", file=sys.stderr)
@@ -213,7 +219,8 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for user in await User.all().order_by("username"):
                 state = "" if user.active else " (inactive)"
-                print(f"{user.username:20} {','.join(user.roles)}{state}")
+                tenant = f" tenant={user.tenant}" if user.tenant else ""
+                print(f"{user.username:20} {','.join(user.roles)}{tenant}{state}")
         return 0
 
     return await _with_db(settings, work)
@@ -222,7 +229,11 @@ async def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         if args.apikeys_command == "add":
-            row, key = await add_api_key(args.name, args.roles)
+            try:
+                row, key = await add_api_key(args.name, args.roles, tenant=args.tenant)
+            except ValueError as exc:
+                print(f"error: --tenant {exc}", file=sys.stderr)
+                return 2
             print(f"API key {row.name!r} (id {row.id}) with roles {row.roles}:")
             print(key)
             print("Send it as the X-API-Key header. It is shown only now.", file=sys.stderr)
@@ -242,9 +253,10 @@ async def _cmd_apikeys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
+    policy = UpstreamPolicy.from_settings(settings)
     if args.routes_command == "explain":
         return _routes_explain(args, settings)
-    return check_files(files_to_check(args.files, settings.routes_dir))
+    return check_files(files_to_check(args.files, settings.routes_dir), policy=policy)
 
 
 def _routes_explain(args: argparse.Namespace, settings: Settings) -> int:
@@ -352,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("username")
     a.add_argument("--password", help="the password (else read from standard input)")
     a.add_argument("--role", dest="roles", action="append", default=[], help="a role (repeat)")
+    a.add_argument("--tenant", default=None, help="the one tenant the user works in (default: any)")
     users.add_parser("list", help="list users and their roles")
     s = users.add_parser("set-roles", help="replace a user's roles")
     s.add_argument("username")
@@ -387,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = keys.add_parser("add", help="create a key (printed once; send it as X-API-Key)")
     a.add_argument("name", help="what the key is for")
     a.add_argument("--role", dest="roles", action="append", default=[], help="a role (repeat)")
+    a.add_argument("--tenant", default=None, help="the one tenant the key works in (default: any)")
     keys.add_parser("list", help="list keys (never their secrets)")
     r = keys.add_parser("revoke", help="revoke a key by id")
     r.add_argument("id", type=int)

@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from host.forwarded import parse_networks
+
 __all__ = ("SETTINGS", "ConfigError", "Settings", "load_settings")
 
 
@@ -65,6 +67,17 @@ class Settings(BaseSettings):
     tiny): nobody unauthenticated makes the server buffer megabytes."""
     token_ttl_seconds: int = Field(default=3600, gt=0)
     trust_forwarded: bool = False
+    """Read X-Forwarded-For/-Proto, but only from a peer in `trusted_proxies` (docs/security.md)."""
+    trusted_proxies: str = "127.0.0.1/32, ::1/128"
+    """Comma-separated addresses/networks of our reverse proxies; the client is the rightmost
+    X-Forwarded-For hop that is not one of them."""
+    auth_user_cache_seconds: float = Field(default=5.0, ge=0)
+    """How long a token's user (active, roles, token version) is cached: deleting, deactivating
+    or stripping a user takes effect within this many seconds."""
+    login_max_failures: int = Field(default=5, gt=0)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    """More than `login_max_failures` wrong passwords for one user name from one address within
+    this window: 429 with Retry-After (API and admin UI; counted in the database)."""
 
     batch_max_items: int = Field(default=10_000, gt=0)
     batch_max_bytes: int = Field(default=64 << 20, gt=0)
@@ -76,6 +89,13 @@ class Settings(BaseSettings):
     batch_idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     """How long an Idempotency-Key's stored answer (batch or batch item) is replayed."""
 
+    upstream_secret_env_prefix: str = Field(default="PLUGHOST_UPSTREAM_SECRET_", min_length=1)
+    """Route files may read only environment variables with this prefix (client.secret_env)."""
+    upstream_secrets_dir: Path | None = None
+    """The folder client.secret_file must be in; unset: route files cannot name files."""
+    upstream_allow_link_local: bool = False
+    """Allow upstream url/token_url on link-local and cloud metadata addresses (169.254.0.0/16)."""
+
     gateway_direct_api: bool = True
     """Requests naming no micro-app (no X-App-Name, no /apps/<app>/) reach the internal API."""
     routes_watch: bool = True
@@ -85,6 +105,12 @@ class Settings(BaseSettings):
 
     graphql_max_depth: int = Field(default=8, gt=0)
     graphql_max_tokens: int = Field(default=5_000, gt=0)
+    graphql_max_query_chars: int = Field(default=100_000, gt=0)
+    graphql_max_selections: int = Field(default=1_000, gt=0)
+    """Fields in one operation after every fragment spread is expanded (docs/security.md)."""
+    graphql_max_aliases: int = Field(default=50, ge=0)
+    graphql_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Execution budget of one query; a query still running then is cancelled (400)."""
 
     # jobs (docs/jobs.md)
     jobs_queue: str = Field(default="plughost-jobs", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
@@ -111,6 +137,12 @@ class Settings(BaseSettings):
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not (value.is_file() and os.access(value, os.R_OK)):
             raise ValueError("is not a readable file")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
         return value
 
     @field_validator("db_url")
@@ -151,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite://{(self.data_dir / 'plughost.sqlite3').resolve()}"
+
+    @property
+    def proxy_networks(self) -> tuple[Any, ...]:
+        return parse_networks(self.trusted_proxies) if self.trust_forwarded else ()
 
     @property
     def plugin_dirs(self) -> list[Path]:

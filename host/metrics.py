@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ("METRICS", "Metrics")
+__all__ = ("LAG_INTERVAL", "METRICS", "Metrics", "loop_lag_probe")
 
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -75,6 +76,10 @@ def _bound(value: float) -> str:
     return "+Inf" if value == float("inf") else repr(value)
 
 
+LAG_INTERVAL = 0.25
+"""Seconds between two event-loop lag samples."""
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -102,12 +107,63 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._lag_max = 0.0
+        self.loop_lag = Gauge(
+            "plughost_event_loop_lag_seconds",
+            "How late the event loop ran a timer in the last sample (anything that blocks the "
+            "loop shows here: every request waits that long)",
+            registry=self.registry,
+        )
+        self.loop_lag_max = Gauge(
+            "plughost_event_loop_lag_max_seconds",
+            "The largest event-loop lag seen since the process started",
+            registry=self.registry,
+        )
+        self.loop_lag_samples = Counter(
+            "plughost_event_loop_lag_samples",
+            "Event-loop lag samples taken",
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, started: float) -> None:
         """Count one answered HTTP call by route template, and time it."""
         self.http.observe(method, route, status, time.perf_counter() - started)
+
+    def observe_lag(self, lag: float) -> None:
+        lag = max(0.0, lag)
+        self.loop_lag.set(lag)
+        self.loop_lag_samples.inc()
+        if lag > self._lag_max:
+            self._lag_max = lag
+            self.loop_lag_max.set(lag)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 METRICS = web.AppKey("metrics", Metrics)
+
+
+def loop_lag_probe(
+    get_metrics: web.AppKey[Metrics], interval: float = LAG_INTERVAL
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A `cleanup_ctx` entry sampling event-loop lag: sleep `interval`, measure how late it woke."""
+
+    async def probe(app: web.Application) -> AsyncIterator[None]:
+        metrics = app[get_metrics]
+
+        async def sample() -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                started = loop.time()
+                await asyncio.sleep(interval)
+                metrics.observe_lag(loop.time() - started - interval)
+
+        task = asyncio.create_task(sample(), name="plughost-loop-lag")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return probe

@@ -1,9 +1,15 @@
-"""The OpenAPI 3.1 document, built from the routes actually mounted (host and plugins)."""
+"""The OpenAPI 3.1 document, built from the routes actually mounted (host and plugins).
+
+Valid by construction (tests check it with openapi-spec-validator): operationIds are unique (a
+handler mounted on two paths gets a suffix), each route's `openapi` fragment adds its real success
+answers (201, 202, 204), header parameters (If-Match) and request schemas that are not a pydantic
+model (the batch array, route files).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +37,45 @@ PROBLEM_SCHEMA = {
 }
 
 
+def hoist(name: str, schema: Mapping[str, Any], schemas: dict[str, Any]) -> dict[str, str]:
+    """Put a standalone JSON Schema (with `$defs`, `$id`) into components as `name`, its `$defs`
+    as `name_def`, rewriting its `#/$defs/...` references; returns the `$ref` to it."""
+    defs = dict(schema.get("$defs", {}))
+    prefix = "#/components/schemas/"
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: rewrite(v) for k, v in value.items() if k not in ("$defs", "$id", "$schema")}
+            ref = out.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                out["$ref"] = f"{prefix}{name}_{ref.removeprefix('#/$defs/')}"
+            return out
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        return value
+
+    for sub, sub_schema in defs.items():
+        schemas.setdefault(f"{name}_{sub}", rewrite(sub_schema))
+    schemas.setdefault(name, rewrite(schema))
+    return {"$ref": f"{prefix}{name}"}
+
+
+def _merge(op: dict[str, Any], extra: Mapping[str, Any], schemas: dict[str, Any]) -> None:
+    """`extra["schemas"]`: standalone JSON Schemas the fragment refers to as
+    `#/components/schemas/<name>` (hoisted, see `hoist`)."""
+    for name, schema in extra.get("schemas", {}).items():
+        hoist(name, schema, schemas)
+    responses = dict(extra.get("responses", {}))
+    if any(code.startswith("2") for code in responses):
+        op["responses"].pop("200", None)  # the fragment names the real success answers
+    op["responses"].update(responses)
+    if extra.get("parameters"):
+        op.setdefault("parameters", []).extend(extra["parameters"])
+    for key, value in extra.items():
+        if key not in ("responses", "parameters", "schemas"):
+            op[key] = value
+
+
 def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"{route.plugin}.{route.version or 'root'}.{route.handler.__name__}",
@@ -41,7 +86,7 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
                 "description": "An error (RFC 9457)",
                 "content": {"application/problem+json": {"schema": PROBLEM_REF}},
             },
-            "200": {"description": "Success"},
+            str(route.status): {"description": "Created" if route.status == 201 else "Success"},
         },
     }
     params = _PARAM.findall(route.path)
@@ -73,15 +118,24 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
         }
+    if route.openapi:
+        _merge(op, route.openapi, schemas)
     return op
 
 
 def build_document(routes: Sequence[RouteDef], plugins: list[dict[str, str]]) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
     for route in sorted(routes, key=lambda r: (r.full_path, r.method)):
         path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.full_path)
-        paths.setdefault(path, {})[route.method.lower()] = _operation(route, schemas)
+        op = _operation(route, schemas)
+        base, n = op["operationId"], 2
+        while op["operationId"] in used:  # one handler on two paths (an alias)
+            op["operationId"] = f"{base}_{n}"
+            n += 1
+        used.add(op["operationId"])
+        paths.setdefault(path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {
@@ -118,3 +172,8 @@ plugin = Plugin(
     rest={"": routes},
     description="The OpenAPI document of every mounted endpoint",
 )
+
+
+def answers(*codes: int, description: str = "Success") -> dict[str, Any]:
+    """An `openapi` fragment for a route whose success status is not 200."""
+    return {"responses": {str(code): {"description": description} for code in codes}}

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tortoise.backends.base.config_generator import expand_db_url
 
 from host.config import Settings
+from host.data.migrate import MigrationError
 
 __all__ = (
     "StartupError",
@@ -137,8 +138,6 @@ async def check_broker(settings: Settings) -> None:
 
 def describe_startup_failure(exc: BaseException) -> str:
     """A one-line message for an error that escaped start-up (the checks above missed it)."""
-    from host.data.migrate import MigrationError
-
     if isinstance(exc, MigrationError):  # names the plugin and the file already
         return str(exc)
     return (

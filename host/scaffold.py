@@ -67,7 +67,7 @@ async def create_item(request: ApiRequest[NewItem]) -> web.Response:
 @v1.get("/__NAME__/items/{id}", roles=("__NAME__:read",), summary="Read an item")
 async def get_item(request: ApiRequest) -> web.Response:
     raw = request.match_info["id"]
-    item = await Item.get_or_none(id=int(raw)) if raw.isdigit() else None
+    item = await Item.get_or_none(id=int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     if item is None:
         raise Problem(404, f"no item with id {raw}")
     return web.json_response(item_json(item))
@@ -92,7 +92,8 @@ extend type Query {
 
 
 async def resolve_item(_: Any, info: Any, id: str) -> dict[str, Any] | None:
-    item = await Item.get_or_none(id=int(id)) if str(id).isdigit() else None
+    ok = str(id).isascii() and str(id).isdigit() and len(str(id)) < 10  # ASCII, fits int4
+    item = await Item.get_or_none(id=int(id)) if ok else None
     return item_json(item) if item is not None else None
 
 

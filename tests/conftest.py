@@ -27,7 +27,8 @@ from aiohttp.test_utils import TestClient
 
 from host.app import create_app, database_config, find_plugins, with_host_apps
 from host.auth import AUTH
-from host.auth.users import ensure_first_admin
+from host.auth.models import User
+from host.auth.users import add_user, ensure_first_admin
 from host.config import Settings
 from host.data.db import close_db, init_db
 from host.data.migrate import apply_migrations, migration_files
@@ -309,12 +310,19 @@ def gwdemo_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+GW_TEST_ROLE_SETS = (("things:read",), ("other",), ("partner:read",))
+"""The role sets `Gw.token` is called with; make_gw creates one user for each."""
+
+
 @dataclass
 class Gw:
     client: TestClient
     routes: Path
 
-    def token(self, *roles: str, subject: str = "user") -> dict[str, str]:
+    def token(self, *roles: str, subject: str = "") -> dict[str, str]:
+        """A bearer token of a user holding `roles` (one user per role set, made by `make_gw`:
+        user tokens are checked against their user)."""
+        subject = subject or "gw-" + "+".join(sorted(roles))
         token, _ = self.client.app[AUTH].issue_token(subject, roles)
         return {"Authorization": f"Bearer {token}"}
 
@@ -354,6 +362,10 @@ async def make_gw(
         settings.setdefault("routes_poll_seconds", 0.5)
         settings.setdefault("plugins_dir", gwdemo_plugins)
         client = await make_client(routes_dir=routes, **settings)
+        for roles in GW_TEST_ROLE_SETS:
+            name = "gw-" + "+".join(sorted(roles))
+            if not await User.exists(username=name):  # a second server on the same data dir
+                await add_user(name, "gw-user-password", roles)
         return Gw(client, routes)
 
     return factory

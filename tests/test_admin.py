@@ -326,21 +326,6 @@ def test_session_cookie_signature_and_expiry() -> None:
     assert read_session(key, "garbage", now=1_000) is None
 
 
-def test_login_throttle_window() -> None:
-    from admin.state import LoginThrottle
-
-    throttle = LoginThrottle(limit=3, window=60)
-    for t in range(3):
-        assert throttle.retry_after("Ada", "1.2.3.4", now=t) == 0
-        throttle.failed("Ada", "1.2.3.4", now=t)
-    assert throttle.retry_after("ada", "1.2.3.4", now=3) > 0  # user names are case-insensitive
-    assert throttle.retry_after("ada", "5.6.7.8", now=3) == 0  # per address
-    assert throttle.retry_after("ada", "1.2.3.4", now=61) == 0  # the window passed
-    throttle.failed("bob", "1.2.3.4", now=0)
-    throttle.succeeded("bob", "1.2.3.4")
-    assert throttle.retry_after("bob", "1.2.3.4", now=1) == 0
-
-
 async def test_no_app_name_is_reserved_and_reload_works(admin_client: TestClient) -> None:
     client = admin_client
     for name in ("reload", "new"):

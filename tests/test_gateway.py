@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -478,3 +479,144 @@ def test_sighup_reloads_a_served_process(tmp_path: Path, gwdemo_plugins: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+async def test_deeply_nested_file_fails_alone(
+    make_gw: Callable[..., Awaitable[Gw]], depth: int
+) -> None:
+    """A hostile file in routes.d (issue 12 #5) is that file's error; the others still reload."""
+    gw = await make_gw(routes_watch=False, routes_poll_seconds=0)
+    headers = gw.token("things:read")
+    (gw.routes / "deep.json").write_text(
+        '{"version": 1, "routes": ' + "[" * depth + "]" * depth + "}"
+    )
+    write_json(gw.routes / "demo.json", routes_doc(version=2))
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=gw.admin)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["reload"]["applied"] == ["demo"]
+    assert (await gw.get("/apps/demo/things/1", headers=headers))[1]["version"] == 2
+    deep = (await gw.status())["deep"]
+    assert "nested deeper" in deep["last_error"]["message"]
+    health = await (await gw.client.get("/healthz")).json()
+    assert health["routes"]["status"] == "error"
+    assert "nested deeper" in health["routes"]["apps"]["deep"]["last_error"]["message"]
+    check = subprocess.run(
+        [sys.executable, "-m", "host.cli", "routes", "check", str(gw.routes / "deep.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 1, check.stderr
+    assert "nested deeper" in check.stdout + check.stderr
+
+
+# secrets and addresses a route file may use (issue 12 #4) ----------------------------------------
+def upstream_doc(url: str, client: dict[str, Any]) -> dict[str, Any]:
+    base = {"token_url": "http://127.0.0.1:9/token", "client_id": "c"}
+    return {
+        "version": 1,
+        "upstreams": {"up": {"url": url, "client": {**base, **client}}},
+        "routes": [{"path": "/x", "upstream": "up", "location": "/x", "public": True}],
+    }
+
+
+async def _validate(gw: Gw, doc: dict[str, Any]) -> list[str]:
+    resp = await gw.client.post(
+        "/api/v1/admin/routes/validate", data=json.dumps(doc), headers=gw.admin
+    )
+    assert resp.status == 200
+    return [e["message"] for e in (await resp.json())["errors"]]
+
+
+async def test_route_files_cannot_read_any_secret_or_call_metadata(
+    make_gw: Callable[..., Awaitable[Gw]], tmp_path: Path
+) -> None:
+    gw = await make_gw()
+    ok = "http://127.0.0.1:9/api"
+    assert await _validate(gw, upstream_doc(ok, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})) == []
+    errors = await _validate(gw, upstream_doc(ok, {"secret_env": "PLUGHOST_SECRET_KEY"}))
+    assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRET_ENV_PREFIX" in errors[0]
+    assert "/client/secret_env" in errors[0]
+    errors = await _validate(gw, upstream_doc(ok, {"secret_file": "/etc/shadow"}))
+    assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRETS_DIR" in errors[0]
+    for url in (
+        "http://169.254.169.254/latest",
+        "http://[fe80::1]/",
+        "http://metadata.google.internal/",
+    ):
+        errors = await _validate(
+            gw, upstream_doc(url, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+        )
+        assert len(errors) == 1 and "PLUGHOST_UPSTREAM_ALLOW_LINK_LOCAL" in errors[0], url
+    doc = upstream_doc(ok, {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+    doc["upstreams"]["up"]["client"]["token_url"] = "http://169.254.169.254/token"
+    errors = await _validate(gw, doc)
+    assert len(errors) == 1 and "/client/token_url" in errors[0]
+
+    # a file on disk naming such a secret is not applied; the rest of routes.d is
+    write_json(
+        gw.routes / "thief.json", upstream_doc(ok, {"secret_env": "PLUGHOST_ADMIN_PASSWORD"})
+    )
+    resp = await gw.client.post("/api/v1/admin/routes/reload", headers=gw.admin)
+    assert (await resp.json())["reload"]["failed"] == ["thief"]
+    # and neither is a PUT through the admin API
+    resp = await gw.client.put(
+        "/api/v1/admin/routes/thief2",
+        data=json.dumps(upstream_doc(ok, {"secret_file": "/etc/shadow"})),
+        headers={"If-None-Match": "*", **gw.admin},
+    )
+    assert resp.status == 422
+    assert "PLUGHOST_UPSTREAM_SECRETS_DIR" in json.dumps(await resp.json())
+
+    # with a secrets folder: files inside it only, symlinks followed
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "partner").write_text("s3cret\n")
+    (secrets / "escape").symlink_to("/etc/hostname")
+    allowed = await make_gw(upstream_secrets_dir=secrets, upstream_allow_link_local=True)
+    assert (
+        await _validate(allowed, upstream_doc(ok, {"secret_file": str(secrets / "partner")})) == []
+    )
+    assert await _validate(allowed, upstream_doc(ok, {"secret_file": "partner"})) == []
+    for outside in ("/etc/shadow", "../secrets-other/x", "escape"):
+        errors = await _validate(allowed, upstream_doc(ok, {"secret_file": outside}))
+        assert len(errors) == 1 and "PLUGHOST_UPSTREAM_SECRETS_DIR" in errors[0], outside
+    # the metadata address is allowed when the setting says so
+    meta = upstream_doc("http://169.254.169.254/", {"secret_env": "PLUGHOST_UPSTREAM_SECRET_X"})
+    assert await _validate(allowed, meta) == []
+
+    # `plughost routes check` applies the same policy
+    (tmp_path / "offline").mkdir()
+    write_json(tmp_path / "offline" / "bad.json", meta)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "host.cli",
+            "routes",
+            "check",
+            str(tmp_path / "offline" / "bad.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PLUGHOST_DATA_DIR": str(tmp_path / "var")},
+    )
+    assert check.returncode == 1
+    assert "PLUGHOST_UPSTREAM_ALLOW_LINK_LOCAL" in check.stderr
+
+
+def test_blocked_addresses() -> None:
+    from host.gateway.policy import blocked_address
+
+    for address in (
+        "169.254.169.254",
+        "169.254.0.1",
+        "fe80::1",
+        "::ffff:169.254.169.254",
+        "fd00:ec2::254",
+    ):
+        assert blocked_address(address), address
+    for address in ("127.0.0.1", "10.0.0.1", "8.8.8.8", "::1", "example.org"):
+        assert not blocked_address(address), address

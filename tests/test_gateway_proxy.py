@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import Gw
 
-SECRET_ENV = "GW_TEST_PARTNER_SECRET"
+SECRET_ENV = "PLUGHOST_UPSTREAM_SECRET_GW_TEST"
 SECRET = "s3cret-value"
 
 

@@ -205,7 +205,9 @@ async def main():
     while pending:  # a row per table (FKs -> id 1); retry those pointing at still-empty tables
         progress = False
         for table in list(pending):
-            cols = [c for c in await columns(conn, dialect, table) if c[2] and not c[3] and not c[4]]
+            # required columns without a default; an integer primary key fills itself
+            cols = [c for c in await columns(conn, dialect, table)
+                    if c[2] and not c[3] and not (c[4] and c[1].startswith(("INT", "SERIAL")))]
             names = [c[0] for c in cols]
             marks = ", ".join(["?" if dialect == "sqlite" else f"${i + 1}" for i in range(len(cols))])
             vals = [value(c[0], c[1]) for c in cols]
@@ -247,7 +249,13 @@ def test_upgrade_from_previous_release_with_rows(db: tuple[str, str], tmp_path: 
 
     new = env_for(tmp_path, url)
     out = plughost("migrate", env=new).stdout
-    upgrades = [(a, f) for a, f in shipped_files(dialect) if not f.startswith("0_")]
+    # the previous release is the plugins' (their later files are removed); the host's own
+    # migrations are the current ones in both runs
+    upgrades = [
+        (a, f)
+        for a, f in shipped_files(dialect)
+        if not f.startswith("0_") and (REPO / "plugins" / a).is_dir()
+    ]
     assert upgrades, "the demo plugins ship at least one migration after their first"
     for app, name in upgrades:
         assert f"applied {app}/{name}" in out

@@ -7,15 +7,15 @@ Fineract clients do; machines send an API key.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jwt
@@ -23,7 +23,9 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from host.auth.models import ApiKey, User
+from host.auth.models import ApiKey, RevokedToken, User
+from host.context import RequestContext, use_context
+from host.cpu import run_cpu
 from host.problems import Problem
 
 __all__ = (
@@ -31,10 +33,15 @@ __all__ = (
     "AUTH",
     "Authenticator",
     "Identity",
+    "bind_tenant",
     "check_roles",
+    "check_tenant_name",
     "hash_password",
+    "hash_password_off_loop",
     "require_roles",
+    "tenant_for",
     "verify_password",
+    "verify_password_off_loop",
 )
 
 ADMIN_ROLE = "admin"
@@ -50,6 +57,12 @@ class Identity:
     roles: frozenset[str] = field(default_factory=frozenset)
     kind: str = "user"  # user | apikey | job
     scope: str | None = None  # e.g. "job:42" for a job credential
+    tenant: str | None = None
+    """The one tenant this identity may act in; None: any (a platform user or key)."""
+    token_id: str | None = field(default=None, compare=False)
+    """The access token's `jti` (user tokens), for logout."""
+    token_version: int = field(default=0, compare=False)
+    expires: float = field(default=0.0, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -65,11 +78,59 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+async def hash_password_off_loop(password: str) -> str:
+    """`hash_password` in the CPU pool: argon2 must never run on the event loop."""
+    return await run_cpu(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """`verify_password` in the CPU pool (~125 ms of CPU per check)."""
+    return await run_cpu(verify_password, password_hash, password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+_TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_tenant_name(tenant: str | None) -> str | None:
+    """A tenant name as X-Tenant accepts it (ValueError otherwise); None stays None."""
+    if tenant is not None and not _TENANT_NAME.match(tenant):
+        raise ValueError(f"{tenant!r} is not a tenant name (letters, digits, _ . -; up to 64)")
+    return tenant
+
+
+def tenant_for(identity: Identity | None, requested: str | None) -> str | None:
+    """The tenant a call runs in: a bound identity's own (403 when X-Tenant names another one),
+    else what X-Tenant asked for (None: the default)."""
+    if identity is None or identity.tenant is None:
+        return requested
+    if requested is not None and requested != identity.tenant:
+        raise Problem(
+            403,
+            f"This identity belongs to tenant {identity.tenant!r} and cannot act in {requested!r}",
+            slug="tenant-forbidden",
+        )
+    return identity.tenant
+
+
+def bind_tenant(
+    identity: Identity | None, headers: Mapping[str, str], ctx: RequestContext
+) -> RequestContext:
+    """The request context with the tenant the identity is bound to (also the current context);
+    403 when X-Tenant names another tenant. Called right after the identity is known."""
+    requested = headers.get("X-Tenant", "").strip() or None
+    tenant = tenant_for(identity, requested)
+    if tenant is None or tenant == ctx.tenant:
+        return ctx
+    bound = replace(ctx, tenant=tenant)
+    use_context(bound)
+    return bound
 
 
 def unauthenticated(detail: str = "Authentication required") -> Problem:
@@ -118,14 +179,30 @@ def _identity_of(who: Any) -> Identity | None:
     return found
 
 
+UserState = tuple[bool, frozenset[str], int, str | None]
+"""(active, roles, token version, tenant) of a user, as the token check reads it."""
+
+
 class Authenticator:
     """Issues and checks credentials. One per app; holds the signing key."""
 
     algorithm = "HS256"
 
-    def __init__(self, secret_key: str, token_ttl: int = 3600, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        token_ttl: int = 3600,
+        cache_size: int = 4096,
+        user_cache_seconds: float = 5.0,
+    ) -> None:
         self._key = secret_key
         self.token_ttl = token_ttl
+        # a user token is checked against its user (exists, active, token version, current roles)
+        # and its jti against the revocations; both answers are kept this long, so changes made
+        # by any instance take effect within seconds without a query per request
+        self.user_cache_seconds = user_cache_seconds
+        self._users: dict[str, tuple[float, UserState | None]] = {}
+        self._revoked: dict[str, tuple[float, bool]] = {}
         # verified tokens -> (identity, expiry): a client sends the same token many times, and
         # checking an HMAC signature costs more than the rest of a trivial request
         self._verified: dict[str, tuple[Identity, float]] = {}
@@ -142,6 +219,8 @@ class Authenticator:
         ttl: int | None = None,
         kind: str = "user",
         scope: str | None = None,
+        version: int = 0,
+        tenant: str | None = None,
     ) -> tuple[str, int]:
         ttl = ttl or self.token_ttl
         now = int(time.time())
@@ -155,6 +234,10 @@ class Authenticator:
         }
         if scope:
             claims["scope"] = scope
+        if version:
+            claims["ver"] = version
+        if tenant is not None:
+            claims["tenant"] = tenant
         return jwt.encode(claims, self._key, algorithm=self.algorithm), ttl
 
     def verify_token(self, token: str) -> Identity:
@@ -184,8 +267,94 @@ class Authenticator:
             roles=frozenset(claims.get("roles") or ()),
             kind=str(claims.get("kind", "user")),
             scope=claims.get("scope"),
+            tenant=claims.get("tenant"),
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
+            token_version=int(claims.get("ver") or 0),
+            expires=float(claims["exp"]),
         )
         return identity, float(claims["exp"])
+
+    # user tokens follow their user ------------------------------------------------------------
+    async def current_user(self, identity: Identity) -> Identity:
+        """A user token's identity as its user is now: 401 when the user is gone, deactivated or
+        the token was revoked (logout, "everywhere"), with the user's current roles otherwise."""
+        if identity.kind != "user":
+            return identity
+        state = await self._user_state(identity.subject)
+        if state is None or not state[0]:
+            raise unauthenticated("The user of this access token no longer exists or is inactive")
+        _active, roles, version, tenant = state
+        if identity.token_version != version:
+            raise unauthenticated("The access token was revoked; log in again")
+        if identity.token_id and await self._is_revoked(identity.token_id):
+            raise unauthenticated("The access token was revoked; log in again")
+        if roles == identity.roles and tenant == identity.tenant:
+            return identity
+        return Identity(
+            subject=identity.subject,
+            roles=roles,
+            kind=identity.kind,
+            scope=identity.scope,
+            tenant=tenant,
+            token_id=identity.token_id,
+            token_version=identity.token_version,
+            expires=identity.expires,
+        )
+
+    async def _user_state(self, username: str) -> UserState | None:
+        now = time.monotonic()
+        cached = self._users.get(username)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = await User.get_or_none(username=username)
+        state = (
+            None
+            if row is None
+            else (row.active, frozenset(row.roles), row.token_version, row.tenant)
+        )
+        if len(self._users) >= self._cache_size:
+            self._users.clear()
+        self._users[username] = (now + self.user_cache_seconds, state)
+        return state
+
+    async def _is_revoked(self, jti: str) -> bool:
+        now = time.monotonic()
+        cached = self._revoked.get(jti)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        revoked = await RevokedToken.exists(jti=jti)
+        if len(self._revoked) >= self._cache_size:
+            self._revoked.clear()
+        self._revoked[jti] = (now + self.user_cache_seconds, revoked)
+        return revoked
+
+    async def revoke(self, identity: Identity, *, everywhere: bool = False) -> None:
+        """Log a user token out (its jti, in the database); `everywhere`: every token of the user
+        (bumps the user's token version). Takes effect here at once, elsewhere within the cache
+        time."""
+        import datetime as dt
+
+        from tortoise.expressions import F
+
+        if identity.kind != "user":
+            raise Problem(400, "Only user access tokens can be logged out; revoke API keys instead")
+        if everywhere:
+            await User.filter(username=identity.subject).update(
+                token_version=F("token_version") + 1
+            )
+            self._users.pop(identity.subject, None)
+        if identity.token_id:
+            expires = dt.datetime.fromtimestamp(identity.expires or time.time(), dt.UTC)
+            await RevokedToken.get_or_create(
+                jti=identity.token_id,
+                defaults={"subject": identity.subject, "expires_at": expires},
+            )
+            await RevokedToken.filter(expires_at__lt=dt.datetime.now(dt.UTC)).delete()
+            self._revoked[identity.token_id] = (time.monotonic() + self.token_ttl, True)
+
+    def forget_user(self, username: str) -> None:
+        """Drop the cached state of a user changed by this process (roles, deactivation)."""
+        self._users.pop(username, None)
 
     # API keys -------------------------------------------------------------------------------
     @staticmethod
@@ -198,19 +367,27 @@ class Authenticator:
     @staticmethod
     async def verify_api_key(key: str) -> Identity:
         prefix, _, secret = key.partition(".")
-        row = await ApiKey.get_or_none(prefix=prefix, active=True) if prefix and secret else None
+        # a prefix that cannot be one of ours never reaches the database (whose error would
+        # quote it); new_api_key makes 12 hex digits, the column holds 16
+        well_formed = 0 < len(prefix) <= 16 and prefix.isascii() and prefix.isalnum() and secret
+        row = await ApiKey.get_or_none(prefix=prefix, active=True) if well_formed else None
         digest = hashlib.sha256(secret.encode()).hexdigest()
         if row is None or not hmac.compare_digest(row.secret_hash, digest):
             raise unauthenticated("The API key is invalid")
-        return Identity(subject=f"apikey:{row.name}", roles=frozenset(row.roles), kind="apikey")
+        return Identity(
+            subject=f"apikey:{row.name}",
+            roles=frozenset(row.roles),
+            kind="apikey",
+            tenant=row.tenant,
+        )
 
     async def identify(self, headers: Mapping[str, str]) -> Identity | None:
         """Who sent these headers: None when no credential was sent, 401 when a bad one was."""
         authorization = headers.get("Authorization", "")
-        if authorization:
+        if authorization or "Authorization" in headers:  # sent but blank is a bad credential too
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer" and value.strip():
-                return self.verify_token(value.strip())
+                return await self.current_user(self.verify_token(value.strip()))
             if scheme.lower() == "apikey" and value.strip():
                 return await self.verify_api_key(value.strip())
             if scheme.lower() == "basic" and value.strip():
@@ -271,17 +448,22 @@ class Authenticator:
     # users ----------------------------------------------------------------------------------
     @staticmethod
     async def check_password(
-        username: str, password: str, *, in_thread: bool = False
+        username: str, password: str, *, in_thread: bool = True
     ) -> Identity | None:
-        user = await User.get_or_none(username=username, active=True)
-        stored = user.password_hash if user else None
-        if in_thread:
-            ok = await asyncio.to_thread(verify_password, stored, password)
-        else:
-            ok = verify_password(stored, password)
-        if not ok or user is None:
+        """The identity for a username and password, or None. The argon2 check always runs in
+        the bounded CPU pool (`in_thread` is kept for callers that still say so)."""
+        plausible = 0 < len(username) <= 150 and "\x00" not in username
+        user = await User.get_or_none(username=username, active=True) if plausible else None
+        valid = await verify_password_off_loop(user.password_hash if user else None, password)
+        if not valid or user is None:
             return None
-        return Identity(subject=user.username, roles=frozenset(user.roles), kind="user")
+        return Identity(
+            subject=user.username,
+            roles=frozenset(user.roles),
+            kind="user",
+            tenant=user.tenant,
+            token_version=user.token_version,
+        )
 
 
 AUTH = web.AppKey("auth", Authenticator)

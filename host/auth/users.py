@@ -8,15 +8,26 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from host.auth.authenticator import ADMIN_ROLE, Authenticator, hash_password
+from host.auth.authenticator import (
+    ADMIN_ROLE,
+    Authenticator,
+    check_tenant_name,
+    hash_password_off_loop,
+)
 from host.auth.models import ApiKey, User
 
 __all__ = ("add_api_key", "add_user", "ensure_first_admin", "set_roles")
 
 
-async def add_user(username: str, password: str, roles: Iterable[str]) -> User:
+async def add_user(
+    username: str, password: str, roles: Iterable[str], tenant: str | None = None
+) -> User:
+    """`tenant`: the one tenant the user may work in (None: a platform user, any tenant)."""
     return await User.create(
-        username=username, password_hash=hash_password(password), roles=sorted(set(roles))
+        username=username,
+        password_hash=await hash_password_off_loop(password),
+        roles=sorted(set(roles)),
+        tenant=check_tenant_name(tenant),
     )
 
 
@@ -56,10 +67,16 @@ async def ensure_first_admin(data_dir: Path, password: str = "") -> str | None:
     return str(path)
 
 
-async def add_api_key(name: str, roles: Iterable[str]) -> tuple[ApiKey, str]:
+async def add_api_key(
+    name: str, roles: Iterable[str], tenant: str | None = None
+) -> tuple[ApiKey, str]:
     """Create a machine credential; the full key is returned once and never stored."""
     key, prefix, digest = Authenticator.new_api_key()
     row = await ApiKey.create(
-        name=name, prefix=prefix, secret_hash=digest, roles=sorted(set(roles))
+        name=name,
+        prefix=prefix,
+        secret_hash=digest,
+        roles=sorted(set(roles)),
+        tenant=check_tenant_name(tenant),
     )
     return row, key

@@ -20,6 +20,7 @@ from host.batch.items import parse_batch, validate_headers
 from host.batch.plan import Plan, build_plan
 from host.batch.runner import BatchRun, ItemResult, Outcome, run_batch
 from host.config import SETTINGS
+from host.cpu import run_cpu
 from host.pipeline import PIPELINE, ApiRequest, Routes
 from host.problems import Problem
 
@@ -28,6 +29,51 @@ __all__ = ("routes",)
 NDJSON = "application/x-ndjson"
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
+
+
+BATCH_ITEM = {
+    "type": "object",
+    "required": ["requestId", "relativeUrl", "method"],
+    "properties": {
+        "requestId": {"type": ["integer", "string"]},
+        "relativeUrl": {"type": "string", "minLength": 1},
+        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+        "headers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+            },
+        },
+        "body": {"description": "A JSON-encoded string (Fineract) or a JSON object/array"},
+        "reference": {"type": ["integer", "string"]},
+        "dependsOn": {"type": "array", "items": {"type": ["integer", "string"]}},
+        "atomicityGroup": {"type": "string"},
+    },
+}
+BATCH_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"$ref": "#/components/schemas/BatchItem"},
+                }
+            }
+        },
+    },
+    "schemas": {"BatchItem": BATCH_ITEM},
+    "parameters": [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "boolean"}}
+        for n in ("enclosingTransaction", "dryRun", "async")
+    ],
+    "responses": {
+        "200": {"description": "Every item's answer, in request order"},
+        "202": {"description": "Accepted as a job (`?async=true` or Prefer: respond-async)"},
+    },
+}
 
 
 routes = Routes()
@@ -45,6 +91,7 @@ def flag(query: Mapping[str, str], name: str) -> bool:
 @routes.post(
     "/batches",
     max_body="batch_max_bytes",
+    openapi=BATCH_OPENAPI,
     transaction=False,  # items are units of work of their own (or one enclosing one)
     summary="Run a JSON array of requests (Mifos/Fineract batch API)",
     tags=("batch",),
@@ -59,11 +106,13 @@ async def handle_batch(request: ApiRequest[None]) -> web.StreamResponse:
     version = request.route.version if request.route is not None else "v1"
     # a synchronous batch is held in memory while it runs; an async one is stored as job items
     limit = settings.jobs_max_items if _wants_async(request) else settings.batch_max_items
-    items = parse_batch(request.body, max_items=limit)
+    # parsing and planning 10,000 items is CPU work: off the event loop (host/cpu.py)
+    items = await run_cpu(parse_batch, request.body, max_items=limit)
     validate_headers(items, request.headers, request.tenant)
-    plan = build_plan(items)
+    plan = await run_cpu(build_plan, items)
     if dry_run:
-        return web.json_response(_plan_json(plan, enclosing, settings.batch_concurrency))
+        answer = await run_cpu(_plan_json, plan, enclosing, settings.batch_concurrency)
+        return web.json_response(answer)
     if _wants_async(request):
         if any(item.group is not None for item in items):
             raise Problem(

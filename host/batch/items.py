@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from host import json_limits
 from host.batch import lenient
 from host.batch.refs import PathError, Ref, find_refs, find_refs_json
 from host.pipeline import decode_json
@@ -274,6 +275,9 @@ def _body(
                 request_id,
                 f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             )
+            return None, False
+        except json_limits.JSONTooComplex as exc:
+            errors.add(index, request_id, f"body is too complex: {exc}")
             return None, False
     if isinstance(value, dict | list):
         return value, True

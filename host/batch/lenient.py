@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from host import json_limits
+
 __all__ = ("LenientError", "loads")
 
 _LITERAL_END = frozenset("/\\;#={}[]:, \t\f\r\n'\"")
@@ -31,12 +33,15 @@ class LenientError(ValueError):
 
 def loads(text: str) -> Any:
     """Strict JSON first (raw control characters allowed); Gson's lenient syntax otherwise."""
-    try:
-        return json.loads(text, strict=False)
+    try:  # the host's limits (depth, number length) hold for item bodies too
+        return json_limits.loads(text, strict=False)
     except json.JSONDecodeError:
         pass
     reader = _Reader(text)
-    value = reader.value()
+    try:
+        value = reader.value()
+    except RecursionError:
+        raise json_limits.JSONTooComplex("nested too deep") from None
     reader.skip()
     if reader.pos < len(text):
         raise reader.error("unexpected text after the JSON value")

@@ -25,12 +25,15 @@ from host.problems import Problem
 
 __all__ = (
     "CONNECTION",
+    "DB_INT_MAX",
     "close_db",
+    "db_int",
     "defer_until_commit",
     "get_or_404",
     "init_db",
     "tortoise_config",
     "unit_of_work",
+    "unstorable_value",
 )
 
 M = TypeVar("M", bound=Model)
@@ -111,6 +114,41 @@ def defer_until_commit(work: AfterCommit) -> bool:
         return False
     pending.append(work)
     return True
+
+
+DB_INT_MAX = 2**31 - 1
+"""The largest value every supported database stores in an integer column (PostgreSQL's int4;
+SQLite's are 64-bit). Ids, offsets and filters beyond it can match nothing."""
+
+
+def db_int(raw: str) -> int | None:
+    """A client-sent id as an int the database can take, or None when it cannot be one.
+
+    Only ASCII digits count: `str.isdigit` accepts '²' (which `int` then refuses) and `int` reads
+    Arabic-Indic or fullwidth digits, so `/clients/٣` would be client 3.
+    """
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= DB_INT_MAX else None
+
+
+def unstorable_value(exc: BaseException) -> bool:
+    """True for the errors a client's value causes in the driver: too long for its column (Tortoise
+    validates filters too), a number out of the column's range (SQLite: OverflowError; PostgreSQL:
+    asyncpg DataError, which Tortoise wraps in OperationalError), a NUL character in text."""
+    from tortoise.exceptions import OperationalError
+    from tortoise.exceptions import ValidationError as FieldValidationError
+
+    if isinstance(exc, FieldValidationError | OverflowError):
+        return True
+    if isinstance(exc, OperationalError):
+        try:
+            from asyncpg.exceptions import DataError
+        except ImportError:  # pragma: no cover - asyncpg ships with tortoise-orm[asyncpg]
+            return False
+        return isinstance(exc.__cause__, DataError)
+    return False
 
 
 def in_unit_of_work() -> bool:

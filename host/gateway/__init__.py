@@ -24,6 +24,7 @@ from aiohttp import web
 
 from host.config import SETTINGS
 from host.gateway.admin import routes as admin_routes
+from host.gateway.policy import UpstreamPolicy
 from host.gateway.proxy import new_session
 from host.gateway.stage import gateway_routing_stage
 from host.gateway.state import GATEWAY, Gateway
@@ -38,7 +39,10 @@ log = logging.getLogger("plughost.gateway")
 
 def _install(app: web.Application) -> None:
     settings = app[SETTINGS]
-    gateway = Gateway(store=RouteStore(settings.routes_dir), direct_api=settings.gateway_direct_api)
+    policy = UpstreamPolicy.from_settings(settings)
+    gateway = Gateway(
+        store=RouteStore(settings.routes_dir, policy), direct_api=settings.gateway_direct_api
+    )
     app[GATEWAY] = gateway
 
     async def health() -> dict[str, Any]:
@@ -73,7 +77,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             store.directory,
             exc.strerror,
         )
-    gateway.session = new_session()
+    gateway.session = new_session(allow_link_local=settings.upstream_allow_link_local)
     summary = await store.reload(reason="start-up")
     apps = [f"{app} ({store.status[app].routes} routes)" for app in summary["applied"]]
     log.info(

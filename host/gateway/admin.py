@@ -9,6 +9,7 @@ and write atomically (temp file + rename in the same folder) so the watcher neve
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from host.auth import ADMIN_ROLE
+from host.gateway.explain import explain
+from host.gateway.schema import SCHEMA_PATH
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.table import APP_NAME, compile_table, content_hash
 from host.pipeline import ApiRequest, Routes
@@ -27,6 +30,24 @@ __all__ = ("routes",)
 routes = Routes()
 ADMIN = (ADMIN_ROLE,)
 TAGS = ("gateway",)
+_FILE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RouteFile"}}},
+}
+_SCHEMAS = {"RouteFile": json.loads(SCHEMA_PATH.read_text())}
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+_IF_MATCH = _header("If-Match", "The ETag read before: the change applies only to that version")
 
 
 @routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS)
@@ -44,11 +65,25 @@ async def routes_reload(request: ApiRequest) -> web.Response:
     return web.json_response({"reload": summary, **_status(gateway)})
 
 
-@routes.post("/admin/routes/validate", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.post(
+    "/admin/routes/validate",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    # any text: checking it against the route file schema is what this endpoint does
+    openapi={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"description": "A route file's text"}}},
+        }
+    },
+)
 async def routes_validate(request: ApiRequest) -> web.Response:
     """Validate a file's text without writing it (`?app=` names it; default `check`)."""
     name = request.query.get("app", "check").lower()
-    result = await asyncio.to_thread(compile_table, name, request.body)
+    result = await asyncio.to_thread(
+        compile_table, name, request.body, request.app[GATEWAY].store.policy
+    )
     return web.json_response(
         {
             "valid": result.ok,
@@ -63,8 +98,6 @@ async def routes_validate(request: ApiRequest) -> web.Response:
 async def routes_explain(request: ApiRequest) -> web.Response:
     """Explain `?method=&path=` against a file's text before it is saved (`?app=` names the app
     whose file the body replaces; the other apps' files are read from the routes folder)."""
-    from host.gateway.explain import explain
-
     gateway = request.app[GATEWAY]
     app = request.query.get("app", "").lower()
     method, path = request.query.get("method", "GET"), request.query.get("path", "")
@@ -95,11 +128,30 @@ async def routes_read(request: ApiRequest) -> web.Response:
     return web.Response(body=raw, content_type="application/json", headers={"ETag": _etag(raw)})
 
 
-@routes.put("/admin/routes/{app}", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.put(
+    "/admin/routes/{app}",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    openapi={
+        "requestBody": _FILE_BODY,
+        "schemas": _SCHEMAS,
+        "parameters": [
+            _IF_MATCH,
+            _header("If-None-Match", "`*`: create; fails if the file exists"),
+        ],
+        "responses": {
+            "200": {"description": "Saved and applied"},
+            "201": {"description": "Created and applied"},
+        },
+    },
+)
 async def routes_write(request: ApiRequest) -> web.Response:
     """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
     gateway, app = request.app[GATEWAY], _app_name(request)
-    result = await asyncio.to_thread(compile_table, app, request.body)
+    result = await asyncio.to_thread(
+        compile_table, app, request.body, request.app[GATEWAY].store.policy
+    )
     if not result.ok:
         first = result.errors[0]
         raise Problem(
@@ -133,7 +185,15 @@ async def routes_write(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.delete("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+@routes.delete(
+    "/admin/routes/{app}",
+    roles=ADMIN,
+    tags=TAGS,
+    openapi={
+        "parameters": [{**_IF_MATCH, "required": True}],
+        "responses": {"204": {"description": "Deleted"}},
+    },
+)
 async def routes_delete(request: ApiRequest) -> web.Response:
     """Remove the file (If-Match required); the app stops being served."""
     gateway, app = request.app[GATEWAY], _app_name(request)

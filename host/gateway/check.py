@@ -6,13 +6,19 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from host.gateway.policy import UpstreamPolicy
 from host.gateway.table import APP_NAME, compile_table
 from host.progress import Progress
 
 __all__ = ("check_files",)
 
 
-def check_files(paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def check_files(
+    paths: list[Path],
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    policy: UpstreamPolicy | None = None,
+) -> int:
     """Print `file:line:col: error: ...` for each problem; 0 when every file is valid, else 1."""
     failed = 0
     if not paths:
@@ -28,7 +34,7 @@ def check_files(paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.s
             bar.write(f"{path}:1:1: error: cannot read ({exc.strerror})", err)
             failed += 1
             continue
-        result = compile_table(app, raw)
+        result = compile_table(app, raw, policy or UpstreamPolicy())
         errors = list(result.errors)
         if not APP_NAME.match(app) or not path.name.endswith(".json"):
             bar.write(f"{path}:1:1: error: the file name must be <app>.json (a-z, 0-9, _, -)", err)

@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from host.gateway.policy import GuardedResolver
 from host.gateway.table import Upstream
 from host.gateway.tokens import TokenCache
 from host.pipeline import ApiRequest
@@ -45,10 +46,13 @@ _NOT_RETURNED = HOP_BY_HOP | {"content-length", "set-cookie"}
 BUFFER_LIMIT = 256 << 10
 
 
-def new_session() -> aiohttp.ClientSession:
-    """The pooled client: keep-alive connections, no cookie jar (calls are for many users)."""
+def new_session(*, allow_link_local: bool = False) -> aiohttp.ClientSession:
+    """The pooled client: keep-alive connections, no cookie jar (calls are for many users); host
+    names resolving to link-local/metadata addresses are refused (host/gateway/policy.py)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=512, ttl_dns_cache=60),
+        connector=aiohttp.TCPConnector(
+            limit=512, ttl_dns_cache=60, resolver=GuardedResolver(allow_link_local)
+        ),
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
         trust_env=False,

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from host.gateway.policy import UpstreamPolicy
 from host.gateway.schema import FileError
 from host.gateway.table import APP_NAME, AppTable, CompileResult, compile_table, content_hash
 
@@ -99,8 +100,9 @@ def scan(directory: Path) -> dict[str, tuple[Path, bytes]]:
 class RouteStore:
     """The gateway's tables (`tables`), their status, and the one reload procedure."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, policy: UpstreamPolicy | None = None) -> None:
         self.directory = directory
+        self.policy = policy or UpstreamPolicy()
         self.tables: Mapping[str, AppTable] = MappingProxyType({})
         self.status: dict[str, AppStatus] = {}
         self.reloads = 0
@@ -114,7 +116,7 @@ class RouteStore:
         async with self._lock:
             files = await asyncio.to_thread(scan, self.directory)
             work = self._pending(files, force)
-            results = await asyncio.to_thread(_compile_all, work) if work else {}
+            results = await asyncio.to_thread(_compile_all, work, self.policy) if work else {}
             return self._apply(files, results, reason)
 
     def _pending(
@@ -200,7 +202,7 @@ class RouteStore:
 
 
 def _compile_all(
-    work: dict[str, tuple[str, bytes]],
+    work: dict[str, tuple[str, bytes]], policy: UpstreamPolicy
 ) -> dict[str, tuple[str, CompileResult | FileError, str]]:
     """Runs in a worker thread: compiling 10,000 routes must not stall the event loop."""
     out: dict[str, tuple[str, CompileResult | FileError, str]] = {}
@@ -212,5 +214,5 @@ def _compile_all(
             )
             out[filename] = (app, error, digest)
         else:
-            out[filename] = (app, compile_table(app, raw), digest)
+            out[filename] = (app, compile_table(app, raw, policy), digest)
     return out

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from yarl import URL
 
+from host.gateway.policy import UpstreamPolicy
 from host.gateway.schema import FileError, Positions, parse_document
 from host.pipeline.routing import ALL_METHODS, Match, PatternError, Router, Segment, parse_pattern
 from host.problems import Problem
@@ -37,6 +38,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\*?\}")
 
 def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+DEFAULT_POLICY = UpstreamPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +129,19 @@ class CompileResult:
         return self.table is not None
 
 
-def compile_table(name: str, raw: bytes | str) -> CompileResult:
-    """Validate a whole file and build its table; any error means no table."""
+def compile_table(
+    name: str, raw: bytes | str, policy: UpstreamPolicy = DEFAULT_POLICY
+) -> CompileResult:
+    """Validate a whole file and build its table; any error means no table.
+
+    `policy` says which secrets and addresses an upstream may use (host/gateway/policy.py)."""
     data = raw.encode() if isinstance(raw, str) else raw
     document, positions, errors = parse_document(data)
     if positions is None:
         return CompileResult(None, errors, [])
     if errors:  # report the routes' own errors too: a schema error must not hide them
         return CompileResult(None, _sorted(errors + _route_errors(document, positions, errors)), [])
-    upstreams, errors = _upstreams(document.get("upstreams", {}), positions)
+    upstreams, errors = _upstreams(document.get("upstreams", {}), positions, policy)
     router: Router[GatewayRoute] = Router()
     routes: list[GatewayRoute] = []
     segments: list[tuple[Segment, ...]] = []
@@ -208,13 +216,35 @@ def _sorted(errors: list[FileError]) -> list[FileError]:
     return sorted(errors, key=lambda e: (e.line, e.column))
 
 
+def _policy_errors(
+    name: str, spec: dict[str, Any], policy: UpstreamPolicy
+) -> list[tuple[str, str]]:
+    """(pointer, message) for what the policy refuses in one upstream."""
+    here = f"/upstreams/{name}"
+    found = [(f"{here}/url", policy.url_error(spec["url"]))]
+    client = spec.get("client")
+    if client:
+        found.append((f"{here}/client/token_url", policy.url_error(client["token_url"])))
+        if client.get("secret_env") is not None:
+            error = policy.secret_env_error(client["secret_env"])
+            found.append((f"{here}/client/secret_env", error))
+        if client.get("secret_file") is not None:
+            error = policy.secret_file_error(client["secret_file"])
+            found.append((f"{here}/client/secret_file", error))
+    return [(pointer, message) for pointer, message in found if message]
+
+
 def _upstreams(
-    specs: dict[str, Any], positions: Positions
+    specs: dict[str, Any], positions: Positions, policy: UpstreamPolicy = DEFAULT_POLICY
 ) -> tuple[dict[str, Upstream], list[FileError]]:
     out: dict[str, Upstream] = {}
     errors: list[FileError] = []
     for name, spec in specs.items():
         client = spec.get("client")
+        # refused upstreams stay declared (no table is built anyway), so that the routes using
+        # them do not add "not declared" errors
+        refused = _policy_errors(name, spec, policy)
+        errors.extend(_error(message, positions, pointer) for pointer, message in refused)
         url = URL(spec["url"])
         if url.query_string or url.fragment or url.user:
             errors.append(
@@ -234,7 +264,11 @@ def _upstreams(
                 token_url=client["token_url"],
                 client_id=client["client_id"],
                 secret_env=client.get("secret_env"),
-                secret_file=client.get("secret_file"),
+                secret_file=(
+                    str(policy.secret_path(client["secret_file"]))
+                    if client.get("secret_file")
+                    else None
+                ),
                 scope=client.get("scope"),
                 auth=client.get("auth", "basic"),
             )

@@ -13,6 +13,7 @@ Each Mutation field runs in its own `unit_of_work()`: bus events go out after it
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -41,8 +42,9 @@ from host.auth import Identity, unauthenticated
 from host.bus import BUS
 from host.config import SETTINGS
 from host.data.db import unit_of_work
+from host.graphql.cost import CostExceeded, CostLimits, check_limits
 from host.graphql.loaders import BatchFn, DataLoader
-from host.graphql.schema import Fragment, MergeFailure, build_merged_schema, depth_rule
+from host.graphql.schema import Fragment, MergeFailure, build_merged_schema
 from host.loader import REGISTRY, PluginRegistry
 from host.pipeline import ApiRequest, Routes, decode_json, to_problem
 from host.plugin import HEALTH, Plugin
@@ -65,6 +67,10 @@ class GraphQLState:
     schema: GraphQLSchema | None = None
     rules: tuple[type[ASTValidationRule], ...] = ()
     max_tokens: int = 5000
+    max_chars: int = 100_000
+    limits: CostLimits = field(default_factory=lambda: CostLimits(8, 1000, 50))
+    timeout: float = 10.0
+    """Seconds a query may run (resolvers, loaders) before it is cancelled and refused."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Plugins skipped because their GraphQL part does not fit, with the reason."""
 
@@ -125,6 +131,17 @@ def _errors_response(errors: list[GraphQLError], code: str, status: int = 400) -
     return web.json_response(body, status=status)
 
 
+def refused(code: str, message: str, **extensions: Any) -> Problem:
+    """A query refused before it runs (too large, deep, complex, slow): a 400 problem+json that
+    also carries a GraphQL `errors` list, so both kinds of client read the reason."""
+    return Problem(
+        400,
+        message,
+        slug=code.lower().replace("_", "-"),
+        errors=[{"message": message, "extensions": {"code": code, **extensions}}],
+    )
+
+
 # execution ------------------------------------------------------------------------------------
 async def run_query(
     app: web.Application,
@@ -135,17 +152,32 @@ async def run_query(
     context: GraphQLContext,
     allow_mutation: bool = True,
 ) -> web.Response:
-    """Parse (token limit), validate (depth limit), execute; answer like the GraphQL-over-HTTP spec."""
+    """Parse (size and token limits), measure (depth, selections, aliases after fragment
+    expansion), validate, execute within the time budget; answer like GraphQL-over-HTTP.
+
+    The limits are checked in that order so that each costs little: nothing hostile reaches the
+    (super-linear) validation rules or the executor.
+    """
     state = app[GRAPHQL]
     if state.schema is None:
         raise Problem(503, "The GraphQL schema is not ready")
+    if len(query) > state.max_chars:
+        raise refused(
+            "QUERY_TOO_LARGE",
+            f"The query has {len(query)} characters; the maximum is {state.max_chars}",
+        )
     try:
         document = parse(
             query, max_lexical_tokens=state.max_tokens, allow_empty_selection_sets=False
         )
     except GraphQLError as exc:
-        code = "QUERY_TOO_LARGE" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
-        return _errors_response([exc], code)
+        if "tokens" in exc.message:
+            raise refused("QUERY_TOO_LARGE", exc.message) from None
+        return _errors_response([exc], "GRAPHQL_PARSE_FAILED")
+    try:
+        check_limits(document, state.limits)
+    except CostExceeded as exc:
+        raise refused(exc.code, exc.message, **exc.extensions) from None
     errors = validate(state.schema, document, rules=state.rules, allow_empty_selection_sets=False)
     if errors:
         return _errors_response(errors, "GRAPHQL_VALIDATION_FAILED")
@@ -167,7 +199,14 @@ async def run_query(
         field_resolver=field_resolver,
     )
     if inspect.isawaitable(result):
-        result = await result
+        try:
+            result = await asyncio.wait_for(result, state.timeout)
+        except TimeoutError:
+            raise refused(
+                "QUERY_TIMEOUT",
+                f"The query ran longer than its budget of {state.timeout:g} s and was stopped; "
+                "ask for fewer objects or fields",
+            ) from None
     assert isinstance(result, ExecutionResult)
     errors = list(result.errors or [])
     if result.data is None and errors and all(e.path is None for e in errors):
@@ -341,8 +380,15 @@ async def _schema_at_startup(app: web.Application) -> AsyncIterator[None]:
 def _install(app: web.Application) -> None:
     settings = app[SETTINGS]
     state = GraphQLState(
-        rules=(*specified_rules, depth_rule(settings.graphql_max_depth)),
+        rules=tuple(specified_rules),
         max_tokens=settings.graphql_max_tokens,
+        max_chars=settings.graphql_max_query_chars,
+        limits=CostLimits(
+            max_depth=settings.graphql_max_depth,
+            max_selections=settings.graphql_max_selections,
+            max_aliases=settings.graphql_max_aliases,
+        ),
+        timeout=settings.graphql_timeout_seconds,
     )
     app[GRAPHQL] = state
     # check the SDL now, so that a plugin skipped for it never gets its routes or handlers mounted

@@ -1,4 +1,4 @@
-"""Building one GraphQL schema from every plugin's SDL fragment, and the limits a query must pass.
+"""Building one GraphQL schema from every plugin's SDL fragment (query limits: graphql_cost.py).
 
 The host's base SDL declares the roots (`type Query`, `type Mutation`) and shared scalars; plugins add
 types and `extend type` each other's. All fragments are concatenated and built with one
@@ -23,23 +23,12 @@ from graphql import (
     build_schema,
     validate_schema,
 )
-from graphql.language import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
-from graphql.validation import ValidationRule
 
 __all__ = (
     "BASE_SDL",
     "Fragment",
     "MergeFailure",
     "build_merged_schema",
-    "depth_rule",
-    "query_depth",
 )
 
 Resolver = Callable[..., Any]
@@ -225,53 +214,3 @@ def _literal(parse: Callable[[Any], Any]) -> Callable[..., Any]:
         return parse(getattr(node, "value", None))
 
     return parse_literal
-
-
-# limits ---------------------------------------------------------------------------------------
-def query_depth(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> int:
-    """Nesting depth of a selection set, through fragments; introspection fields do not count
-    (graphql-core's own MaxIntrospectionDepthRule bounds those)."""
-    if selection_set is None:
-        return 0
-    best = 0
-    for sel in selection_set.selections:
-        if isinstance(sel, FieldNode):
-            if sel.name.value.startswith("__"):
-                continue
-            best = max(best, 1 + query_depth(sel.selection_set, fragments, seen))
-        elif isinstance(sel, InlineFragmentNode):
-            best = max(best, query_depth(sel.selection_set, fragments, seen))
-        elif isinstance(sel, FragmentSpreadNode):
-            name = sel.name.value
-            if name in fragments and name not in seen:
-                best = max(
-                    best, query_depth(fragments[name].selection_set, fragments, seen | {name})
-                )
-    return best
-
-
-def depth_rule(max_depth: int) -> type[ValidationRule]:
-    """A validation rule refusing operations nested deeper than `max_depth` fields."""
-
-    class MaxDepthRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            fragments = {
-                d.name.value: d
-                for d in self.context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            depth = query_depth(node.selection_set, fragments)
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"Query depth {depth} exceeds the maximum of {max_depth}",
-                        node,
-                        extensions={"code": "QUERY_TOO_DEEP", "depth": depth, "max": max_depth},
-                    )
-                )
-
-    return MaxDepthRule

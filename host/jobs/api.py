@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.auth import Identity
 from host.batch.plan import build_plan
+from host.data.db import db_int
 from host.jobs.models import ITEM_STATES, JOB_STATES, TERMINAL, Job, JobItem, Schedule
 from host.jobs.service import JOBS, JobService
 from host.jobs.views import iso, job_view
@@ -50,6 +51,8 @@ def _int(request: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
     if raw is None or raw == "":
         return default
     try:
+        if not raw.isascii():  # int() reads other scripts' digits
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
         raise Problem(400, f"?{name} must be an integer, got {raw!r}") from None
@@ -61,7 +64,8 @@ def _int(request: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
 async def _job(request: ApiRequest) -> Job:
     identity = _me(request)
     raw = request.match_info.get("id", "")
-    job = await Job.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    job_id = db_int(raw)
+    job = await Job.get_or_none(id=job_id) if job_id is not None else None
     visible = job is not None and job.tenant == request.tenant
     if job is None or not visible or not (identity.is_admin or job.owner == identity.subject):
         raise Problem(404, f"No job {raw}")
@@ -329,7 +333,13 @@ async def list_workflows_route(request: ApiRequest) -> web.Response:
     return web.json_response({"workflows": out})
 
 
-@routes.post("/workflows/{name}/runs", roles=("workflows:run",), body=RunBody, tags=("workflows",))
+@routes.post(
+    "/workflows/{name}/runs",
+    roles=("workflows:run",),
+    body=RunBody,
+    tags=("workflows",),
+    openapi={"responses": {"202": {"description": "Accepted: the job's URL is in Location"}}},
+)
 async def run_workflow(request: ApiRequest[RunBody]) -> web.Response:
     """Start a workflow run now: 202 with the job's Location."""
     body = request.validated

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
+from host.data.db import unstorable_value
 from host.pipeline.routing import Match, MethodNotAllowed, NoRoute
 from host.problems import Problem, from_http_exception
 
@@ -34,6 +35,8 @@ def to_problem(exc: BaseException) -> Problem:
         return from_http_exception(exc)
     if isinstance(exc, ValidationError):
         return validation_problem(exc)
+    if unstorable_value(exc):  # the message may quote the value (a key, a password): never shown
+        return Problem(400, "A value in the request cannot be stored", slug="value-out-of-range")
     if isinstance(exc, DoesNotExist):
         return Problem(404, "The requested resource does not exist")
     if isinstance(exc, IntegrityError):

@@ -19,6 +19,7 @@ from typing_extensions import TypeVar
 from host.auth import Identity
 from host.bus import BUS
 from host.context import RequestContext
+from host.json_limits import JSONTooComplex, loads
 from host.pipeline.routes import RouteDef
 from host.problems import Problem
 
@@ -36,9 +37,12 @@ def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = Tr
     """JSON from a client, or a 400 problem saying where it is malformed (line and column).
 
     `strict=False` accepts raw line breaks and tabs inside strings, as Fineract's reader does.
+    Valid JSON nested too deep or with a too long integer is a 400 too (host/json_limits.py).
     """
     try:
-        return json.loads(raw, strict=strict)
+        return loads(raw, strict=strict)
+    except JSONTooComplex as exc:
+        raise Problem(400, f"{what} is too complex: {exc}", slug="json-too-complex") from None
     except UnicodeDecodeError:
         raise Problem(400, f"{what} is not valid UTF-8", slug="malformed-json") from None
     except json.JSONDecodeError as exc:

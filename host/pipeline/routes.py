@@ -6,8 +6,8 @@ A handler is `async def handler(request: ApiRequest[Body]) -> web.StreamResponse
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -45,6 +45,9 @@ class RouteDef:
     """The success status the endpoint answers with (201 for creates), for the API document."""
     query: type[BaseModel] | None = None
     """Typed query parameters (host/pipeline/query.py): the handler reads `request.validated_query`."""
+    openapi: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+    """Merged into this endpoint's OpenAPI operation: `responses` (e.g. {"202": ...}),
+    `parameters` (headers such as If-Match), a `requestBody` the `body` model does not give."""
 
     @property
     def full_path(self) -> str:
@@ -80,6 +83,7 @@ class Routes:
         transaction: bool = True,
         status: int | None = None,
         query: type[BaseModel] | None = None,
+        openapi: Mapping[str, Any] | None = None,
     ) -> Callable[[H], H]:
         if isinstance(roles, str):  # type: ignore[unreachable]  # a common slip, caught early
             raise TypeError(f"roles must be a tuple of role names, not the string {roles!r}")
@@ -99,6 +103,7 @@ class Routes:
                     transaction=transaction,
                     status=status or 200,
                     query=query,
+                    openapi=openapi,
                 )
             )
             return handler

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from host.auth import AUTH, check_roles
+from host.auth import AUTH, bind_tenant, check_roles
 from host.config import SETTINGS
 from host.context import context_from_headers, current_context, reset_context, use_context
 from host.data.db import unit_of_work
@@ -133,6 +133,9 @@ def identity_stage(app: web.Application, next_: Endpoint) -> Endpoint:
             headers = call.headers
             if "Authorization" in headers or "X-API-Key" in headers:
                 call.identity = await auth.identify(headers)
+                # a bound identity's tenant; 403 when X-Tenant names another (docs/tenants.md)
+                assert call.context is not None  # the context stage ran
+                call.context = bind_tenant(call.identity, headers, call.context)
             call.identified = True
         who = call.identity
         if who is not None and who.kind == "job" and call.origin == "http":

@@ -104,7 +104,7 @@ async def get_client(request: ApiRequest[Any]) -> Client:
 
 
 # v1 ---------------------------------------------------------------------------------------------
-@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS)
+@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS, status=201)
 async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     """Create a client (Mifos `POST /clients`); `savingsProductId` also opens a savings account."""
     body = request.validated

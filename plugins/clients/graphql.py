@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLResolveInfo
+from mifos import numeric_id
 
 from host import GraphQL, GraphQLContext, Problem, require_roles
 
@@ -71,18 +72,12 @@ READ = "clients:read"
 WRITE = "clients:write"
 
 
-def _int_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise Problem(400, f"Client id must be a number, got {value!r}") from None
-
-
 async def resolve_client(
     _: Any, info: GraphQLResolveInfo[GraphQLContext], id: str
 ) -> Client | None:
     require_roles(info, READ)
-    return await Client.get_or_none(id=_int_id(id))
+    client_id = numeric_id(id, "Client")
+    return None if client_id is None else await Client.get_or_none(id=client_id)
 
 
 async def resolve_clients(

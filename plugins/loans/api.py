@@ -210,7 +210,7 @@ def check_terms(
     return errors
 
 
-@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS)
+@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS, status=201)
 async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     """Submit a loan application for a client (Mifos `POST /loans`)."""
     body = request.validated

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLResolveInfo
+from mifos import numeric_id
 
-from host import GraphQL, GraphQLContext, Problem, children_by, require_roles
+from host import GraphQL, GraphQLContext, children_by, require_roles
 
 from .models import Loan, LoanStatus
 
@@ -65,11 +66,8 @@ async def resolve_client_loans(client: Any, info: GraphQLResolveInfo[GraphQLCont
 
 async def resolve_loan(_: Any, info: GraphQLResolveInfo[GraphQLContext], id: str) -> Loan | None:
     require_roles(info, READ)
-    try:
-        loan_id = int(id)
-    except ValueError:
-        raise Problem(400, f"Loan id must be a number, got {id!r}") from None
-    return await Loan.get_or_none(id=loan_id)
+    loan_id = numeric_id(id, "Loan")
+    return None if loan_id is None else await Loan.get_or_none(id=loan_id)
 
 
 def resolve_status(loan: Loan, _: GraphQLResolveInfo[GraphQLContext]) -> str:

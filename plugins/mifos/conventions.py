@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from host import Problem, decode_json
+from host import DB_INT_MAX, Problem, db_int, decode_json
 
 M = TypeVar("M", bound=Model)
 B = TypeVar("B", bound=BaseModel)
@@ -49,6 +49,7 @@ __all__ = (
     "decimal_number",
     "field_problem",
     "locale_data",
+    "numeric_id",
     "page",
     "paging",
     "parse_date",
@@ -435,9 +436,12 @@ def paging(
         if raw is None or raw == "":
             values[name] = default
             continue
-        if not raw.strip().isdigit():
-            raise Problem(400, f"Query parameter {name}={raw!r} must be a whole number ≥ 0")
-        number = int(raw)
+        number = db_int(raw.strip())
+        if number is None:
+            raise Problem(
+                400,
+                f"Query parameter {name}={raw!r} must be a whole number from 0 to {DB_INT_MAX}",
+            )
         if high is not None and not 1 <= number <= high:
             raise Problem(400, f"Query parameter {name}={number} must be between 1 and {high}")
         values[name] = number
@@ -470,17 +474,27 @@ def query_id(query: Mapping[str, str], name: str) -> int | None:
     raw = query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.strip().isdigit():
+    number = db_int(raw.strip())
+    if number is None:
         raise Problem(400, f"Query parameter {name}={raw!r} must be a numeric id")
-    return int(raw)
+    return number
+
+
+def numeric_id(raw: str, what: str = "The") -> int | None:
+    """A GraphQL `ID!` argument as a row id: 400 when it is not ASCII digits, None (no such row)
+    when the number is beyond what an integer column holds."""
+    if not raw.isascii() or not raw.isdigit():
+        raise Problem(400, f"{what} id must be a number, got {raw!r}")
+    return db_int(raw)
 
 
 def path_id(match_info: Mapping[str, str], name: str = "id", what: str = "resource") -> int:
     """A numeric id from the path; a non-number is simply an unknown resource (404)."""
     raw = match_info.get(name, "")
-    if not raw.isdigit() or len(raw) > 18:
+    number = db_int(raw)
+    if number is None:
         raise Problem(404, f"{what} with identifier {raw!r} does not exist")
-    return int(raw)
+    return number
 
 
 # commands and state machines --------------------------------------------------------------------

@@ -84,7 +84,7 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
     }
 
 
-@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS)
+@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS, status=201)
 async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
     body = request.validated
@@ -132,7 +132,9 @@ async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response
 
 
 # the Mifos batch sample posts to the singular path; same endpoint, same contract
-v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS)(create_account)
+v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS, status=201)(
+    create_account
+)
 
 
 @v1.get("/savingsaccounts", roles=READ, tags=TAGS)

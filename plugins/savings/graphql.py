@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLResolveInfo
+from mifos import numeric_id
 
-from host import GraphQL, GraphQLContext, Problem, children_by, require_roles
+from host import GraphQL, GraphQLContext, children_by, require_roles
 
 from .models import SavingsAccount, SavingsStatus
 
@@ -65,11 +66,8 @@ async def resolve_account(
     _: Any, info: GraphQLResolveInfo[GraphQLContext], id: str
 ) -> SavingsAccount | None:
     require_roles(info, READ)
-    try:
-        account_id = int(id)
-    except ValueError:
-        raise Problem(400, f"Savings account id must be a number, got {id!r}") from None
-    return await SavingsAccount.get_or_none(id=account_id)
+    account_id = numeric_id(id, "Savings account")
+    return None if account_id is None else await SavingsAccount.get_or_none(id=account_id)
 
 
 def resolve_status(account: SavingsAccount, _: GraphQLResolveInfo[GraphQLContext]) -> str:
