@@ -51,6 +51,12 @@ HOST_APPS: tuple[Plugin, ...] = (
     Plugin(
         name="host_admin", version="1", models="admin.models", package_dir=HOST_DIR.parent / "admin"
     ),
+    Plugin(
+        name="host_outbox",
+        version="1",
+        models="host.outbox.models",
+        package_dir=HOST_DIR / "outbox",
+    ),
 )
 """The host's own Tortoise apps (users; components add theirs, e.g. jobs), migrated first and like
 plugins: each has its models module and its own migrations folder."""
@@ -82,6 +88,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_plugins)
+    from host import outbox
+
+    outbox.install(app)  # after _plugins: the relay needs the handlers; stops before bus.close
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
