@@ -1,0 +1,114 @@
+"""Two real `plughost serve` instances on one PostgreSQL with one routes.d: one bus (a subscription
+runs once per event, every instance's observers see every event)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, REPO
+from tests.servers import Server, running, server_env, token, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.pg]
+
+SCALE_PLUGINS = Path(__file__).parent / "fixtures" / "scale_plugins"
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+ROUTES = {
+    "version": 1,
+    "routes": [{"path": "/ping", "methods": ["GET"], "location": "/api/v1/ping"}],
+}
+
+
+@contextlib.asynccontextmanager
+async def two_instances(pg_url: str, tmp_path: Path, **extra: str) -> AsyncIterator[list[Server]]:
+    servers = []
+    for name in ("a", "b"):
+        env = server_env(
+            tmp_path / f"var-{name}",
+            tmp_path / "routes.d",  # shared, as a volume or ConfigMap would be
+            SCALE_PLUGINS,
+            PLUGHOST_DB_URL=pg_url,
+            PLUGHOST_PLUGIN_PATH=str(REPO / "plugins"),
+            PLUGHOST_OUTBOX_BACKOFF_SECONDS="0.05",
+            **extra,
+        )
+        servers.append(Server(env, tmp_path))
+    with running(*servers):
+        for server in servers:
+            await server.ready()
+        yield servers
+
+
+async def admin_login(session: aiohttp.ClientSession, url: str) -> str:
+    """Log in through the admin form; returns the CSRF token of the session."""
+    async with session.get(url + "/admin/login") as resp:
+        token_ = CSRF.search(await resp.text())
+    assert token_ is not None
+    form = {"username": "admin", "password": ADMIN_PASSWORD, "_csrf": token_.group(1)}
+    async with session.post(url + "/admin/login", data=form) as resp:
+        assert resp.status == 200, await resp.text()
+        found = CSRF.search(await resp.text())
+    assert found is not None
+    return found.group(1)
+
+
+async def test_an_event_published_on_a_runs_once_and_shows_on_b(
+    pg_url: str, tmp_path: Path
+) -> None:
+    n = 10
+    async with (
+        two_instances(pg_url, tmp_path) as (a, b),
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        await admin_login(session, b.url)
+        seen: set[int] = set()
+        stream = await session.get(
+            b.url + "/admin/events/stream", headers={"Accept": "text/event-stream"}
+        )
+        assert stream.status == 200
+
+        headers = await token(session, a.url)
+        for i in range(n):  # each handler fails once: the retry may run on A or on B
+            async with session.post(
+                a.url + "/api/v1/busprobe/publish",
+                json={"name": "cluster", "i": i, "fail": 1},
+                headers=headers,
+            ) as resp:
+                assert resp.status == 201
+
+        async def read_stream() -> None:
+            while len(seen) < n:
+                line = (await stream.content.readline()).decode()
+                if line.startswith("data: "):
+                    row = json.loads(line[6:])
+                    if row["topic"] == "probe.cluster":
+                        seen.add(json.loads(row["payload"])["i"])
+
+        await asyncio.wait_for(read_stream(), 30)
+        stream.close()
+        assert seen == set(range(n))  # B's live feed shows A's events
+
+        async def all_ran() -> list[dict[str, Any]]:
+            async with session.get(
+                b.url + "/api/v1/busprobe/runs?tag=cluster", headers=headers
+            ) as resp:
+                runs = (await resp.json())["runs"]
+            return runs if sum(r["ok"] for r in runs) >= n else []
+
+        runs = await wait_until(all_ran, 30, "every event handled")
+        await asyncio.sleep(1.0)  # let a double run, if there were one, show up
+        async with session.get(b.url + "/api/v1/busprobe/runs?tag=cluster", headers=headers) as r:
+            runs = (await r.json())["runs"]
+        per_event: dict[int, list[bool]] = {}
+        for run in runs:
+            per_event.setdefault(run["event_id"], []).append(run["ok"])
+        assert len(per_event) == n
+        assert all(oks == [False, True] for oks in per_event.values()), per_event
