@@ -3,8 +3,10 @@
 The session is a cookie signed (HMAC-SHA256) with a key derived from the host's secret key: no
 session table, so several host instances sharing the secret accept each other's sessions. It holds
 the user name, a random session id and an expiry; the user's roles are read from the database on
-every request, so removing the `admin` role or deactivating the user takes effect at once. Logging
-out revokes the session id in this process (and deletes the cookie).
+every request, so removing the `admin` role or deactivating the user takes effect at once. The
+session id also has a row in the database (`AdminSession`), checked on every request: logging out
+revokes that row, so the session is refused by every host instance and stays refused after a
+restart (a per-process list would forget it). Expired rows are pruned at login.
 
 CSRF: every state-changing request carries a token (form field `_csrf` or header `X-CSRF-Token`)
 equal to HMAC(key, session id); the login form uses a double-submit cookie instead, as there is no
@@ -128,7 +130,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     key = _key(request.app)
     claims = read_session(key, request.cookies.get(COOKIE, ""))
-    if claims is None or claims.get("sid") in request.app[ADMIN].revoked:
+    if claims is None or not await _session_valid(str(claims.get("sid", "")), claims["u"]):
         return _to_login(request)
     from host.models import User
 
@@ -146,6 +148,26 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         csrf=csrf_token(key, sid),
     )
     return await handler(request)
+
+
+async def _session_valid(sid: str, username: str) -> bool:
+    from admin.models import AdminSession
+
+    return await AdminSession.exists(
+        sid=sid, username=username, revoked_at=None, expires_at__gt=time.time()
+    )
+
+
+async def _open_session(username: str) -> dict[str, Any]:
+    from admin.models import AdminSession
+
+    now = time.time()
+    claims = {"u": username, "sid": secrets.token_urlsafe(16), "exp": int(now) + SESSION_SECONDS}
+    await AdminSession.filter(expires_at__lt=now).delete()
+    await AdminSession.create(
+        sid=claims["sid"], username=username, created_at=now, expires_at=claims["exp"]
+    )
+    return claims
 
 
 def _to_login(request: web.Request) -> web.StreamResponse:
@@ -252,11 +274,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     state.throttle.succeeded(username, address)
     if ADMIN_ROLE not in identity.roles:
         raise Problem(403, f"The user {identity.subject!r} does not have the admin role")
-    claims = {
-        "u": identity.subject,
-        "sid": secrets.token_urlsafe(16),
-        "exp": int(time.time()) + SESSION_SECONDS,
-    }
+    claims = await _open_session(identity.subject)
     response = web.Response(status=303, headers={"Location": next_})
     _set_cookie(request, response, COOKIE, sign_session(_key(request.app), claims))
     response.del_cookie(LOGIN_COOKIE, path="/admin")
@@ -265,8 +283,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @web_routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
+    from admin.models import AdminSession
+
     user = current_user(request)
-    request.app[ADMIN].revoke(user.sid, user.expires)
+    await AdminSession.filter(sid=user.sid).update(revoked_at=time.time())
     response = web.Response(status=303, headers={"Location": "/admin/login"})
     response.del_cookie(COOKIE, path="/admin")
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ("RouteVersion",)
+__all__ = ("AdminSession", "RouteVersion")
 
 
 class RouteVersion(Model):
@@ -26,3 +26,18 @@ class RouteVersion(Model):
         app = "host_admin"
         table = "host_admin_route_version"
         ordering = ("-id",)
+
+
+class AdminSession(Model):
+    """A signed-in admin UI session. The cookie (signed) names it; this row says whether it is
+    still good, so a logout on one host instance is refused on every other, and survives restarts."""
+
+    sid = fields.CharField(max_length=64, primary_key=True)
+    username = fields.CharField(max_length=150, db_index=True)
+    created_at = fields.FloatField()
+    expires_at = fields.FloatField(db_index=True)
+    revoked_at = fields.FloatField(null=True)
+
+    class Meta:
+        app = "host_admin"
+        table = "host_admin_session"

@@ -73,14 +73,7 @@ class AdminUser:
 @dataclass
 class AdminState:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    revoked: dict[str, float] = field(default_factory=dict)
-    """Session ids logged out before they expired: id -> expiry (dropped once expired)."""
-
-    def revoke(self, sid: str, expires: float) -> None:
-        now = time.time()
-        for old in [s for s, exp in self.revoked.items() if exp < now]:
-            del self.revoked[old]
-        self.revoked[sid] = expires
+    # sessions and their revocation live in the database (admin.models.AdminSession)
 
 
 MAIN_APP = web.AppKey("admin_main_app", web.Application)

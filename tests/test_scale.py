@@ -1,5 +1,6 @@
 """Two real `plughost serve` instances on one PostgreSQL with one routes.d: one bus (a subscription
-runs once per event, every instance's observers see every event)."""
+runs once per event, every instance's observers see every event), one set of admin sessions, and
+route-file edits that are a compare-and-swap across the instances."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from tests.conftest import ADMIN_PASSWORD, REPO
 from tests.servers import Server, running, server_env, token, wait_until
@@ -112,3 +114,57 @@ async def test_an_event_published_on_a_runs_once_and_shows_on_b(
             per_event.setdefault(run["event_id"], []).append(run["ok"])
         assert len(per_event) == n
         assert all(oks == [False, True] for oks in per_event.values()), per_event
+
+
+async def test_logout_on_a_is_refused_on_b(pg_url: str, tmp_path: Path) -> None:
+    async with (
+        two_instances(pg_url, tmp_path) as (a, b),
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        csrf = await admin_login(session, a.url)  # cookies are not per port: B gets it too
+        async with session.get(b.url + "/admin/plugins", allow_redirects=False) as resp:
+            assert resp.status == 200
+        cookies = session.cookie_jar.filter_cookies(URL(a.url))
+        kept = {k: m.value for k, m in cookies.items()}
+        async with session.post(
+            a.url + "/admin/logout", data={"_csrf": csrf}, allow_redirects=False
+        ) as resp:
+            assert resp.status == 303
+        # replay the old cookie (as a thief would) on B, and on A after A restarts
+        session.cookie_jar.update_cookies(kept, URL(a.url))
+        async with session.get(b.url + "/admin/plugins", allow_redirects=False) as resp:
+            assert resp.status == 303 and "/admin/login" in resp.headers["Location"]
+        a.stop()
+        await a.start().ready()
+        session.cookie_jar.update_cookies(kept, URL(a.url))
+        async with session.get(a.url + "/admin/plugins", allow_redirects=False) as resp:
+            assert resp.status == 303
+
+
+async def test_concurrent_route_puts_with_one_etag_one_wins(pg_url: str, tmp_path: Path) -> None:
+    rounds = 20
+    async with two_instances(pg_url, tmp_path) as (a, b), aiohttp.ClientSession() as session:
+        headers = await token(session, a.url)
+        url = "/api/v1/admin/routes/shop"
+        async with session.put(
+            a.url + url, json=ROUTES, headers={**headers, "If-None-Match": "*"}
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            etag = resp.headers["ETag"]
+        for i in range(rounds):
+            bodies = [
+                {**ROUTES, "routes": [{**ROUTES["routes"][0], "path": f"/r{i}-{side}"}]}
+                for side in "ab"
+            ]
+
+            async def put(server: Server, body: dict[str, Any], tag: str) -> tuple[int, str]:
+                async with session.put(
+                    server.url + url, json=body, headers={**headers, "If-Match": tag}
+                ) as resp:
+                    return resp.status, resp.headers.get("ETag", "")
+
+            answers = await asyncio.gather(put(a, bodies[0], etag), put(b, bodies[1], etag))
+            assert sorted(s for s, _ in answers) == [200, 412], (i, answers)
+            etag = next(t for s, t in answers if s == 200)
+            async with session.get(a.url + url, headers=headers) as resp:
+                assert resp.headers["ETag"] == etag  # the winner's text is what is on disk
