@@ -16,6 +16,7 @@ from admin.auth import current_user
 from admin.render import page
 from admin.state import MAIN_APP
 from host.bus import Event
+from host.drain import track_stream
 from host.keys import BUS
 from host.outbox.store import StoredEvent
 
@@ -84,6 +85,7 @@ async def sse_response(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    track_stream(request.app[MAIN_APP], response)  # ended when the process drains (SIGTERM)
     return response
 
 

@@ -18,21 +18,22 @@ Command = Callable[[argparse.Namespace, Settings], int | Awaitable[int]]
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from aiohttp import web
-
-    from host.app import create_app
+    from host import serve
     from host.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    if args.child_fd is not None:  # started by the master of `serve --workers N`
+        return serve.run_child(settings, args.child_fd, args.ready_fd)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    app = create_app(settings)
-    from host.gateway import enable_sighup
-
-    enable_sighup(app)  # reload routes.d on SIGHUP
-    print(f"plughost serving on http://{host}:{port}  (Ctrl-C to stop)", file=sys.stderr)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
-    return 0
+    try:
+        workers = serve.worker_count(args.workers)
+    except ValueError:
+        print("error: --workers must be a number from 1 to 64, or auto", file=sys.stderr)
+        return 2
+    if workers == 1:
+        return serve.run_single(settings, host, port)
+    return serve.run_master(settings, host, port, workers)
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -246,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve HTTP (and, embedded, run the job worker)")
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port to bind (default 8080)")
+    p.add_argument(
+        "--workers",
+        default="1",
+        help="server processes on the port (default 1; auto = one per core); SIGTERM drains, "
+        "SIGHUP rolls them onto a freshly loaded plugin set",
+    )
+    p.add_argument("--child-fd", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(

@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     outbox_retention_seconds: float = Field(default=86_400.0, gt=0)
     """Finished events older than this are pruned (dead letters are kept)."""
 
+    # stopping (docs/deploy.md)
+    shutdown_grace: float = Field(default=30.0, gt=0, le=3600)
+    """SIGTERM: a serving process exits within this many seconds, in-flight requests included."""
+    drain_delay: float = Field(default=0.0, ge=0, le=300)
+    """SIGTERM: keep serving (health answering 503 "draining") this long before no longer
+    accepting, so that a load balancer polling health stops sending first."""
+
     @field_validator("secret_key_file")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import connections
 
 from host.db import CONNECTION
+from host.drain import is_draining
 from host.keys import HEALTH, METRICS, REGISTRY
 
 __all__ = ("healthz", "metrics")
@@ -24,6 +25,8 @@ async def database_status() -> dict[str, Any]:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    if is_draining(request.app):  # SIGTERM: tell the load balancer first (host.drain)
+        return web.json_response({"status": "draining"}, status=503)
     registry = request.app[REGISTRY]
     body: dict[str, Any] = {
         "status": "ok",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.api import ApiRequest, Routes
 from host.auth import Identity
+from host.drain import track_stream
 from host.jobs.models import ITEM_STATES, JOB_STATES, Job, JobItem
 from host.jobs.service import TERMINAL, JobService
 from host.problems import Problem
@@ -262,6 +263,7 @@ async def job_events(request: ApiRequest) -> web.StreamResponse:
         }
     )
     await response.prepare(request.raw)
+    track_stream(request.app, response)  # ended when the process drains (SIGTERM)
     try:
         await _stream_progress(response, job, service, request)
         await response.write_eof()
