@@ -36,6 +36,14 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve.run_master(settings, host, port, workers)
 
 
+def _cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
+    from host.serve import reload
+
+    ok, message = reload(settings.data_dir, args.timeout)
+    print(message if ok else f"error: {message}", file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     from host.app import database_config, find_plugins
     from host.db import close_db, init_db
@@ -256,6 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--child-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "reload",
+        help="roll `serve --workers N` onto a freshly loaded plugin set (as SIGHUP does); waits",
+        description="Send SIGHUP to the `plughost serve --workers N` master of this data dir: new "
+        "processes start with the plugins found now (pending migrations first); once all are "
+        "ready the old ones drain one at a time. A set that fails to load keeps the old "
+        "processes serving. Prints the outcome; exit 1 when the roll was aborted.",
+    )
+    p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+    p.set_defaults(func=_cmd_reload)
 
     p = sub.add_parser(
         "migrate",

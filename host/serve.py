@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -26,12 +27,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
 from host.config import Settings
 
-__all__ = ("Master", "bind", "run_child", "run_single", "worker_count")
+__all__ = ("Master", "bind", "reload", "run_child", "run_single", "worker_count")
+
+PID_FILE = "serve.pid"
+ROLL_FILE = "serve-roll.json"
+"""The master's pid, and the outcome of its last roll, in the data dir (for `plughost reload`)."""
 
 log = logging.getLogger("plughost.serve")
 
@@ -197,15 +203,28 @@ class Master:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        data = self.settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        (data / PID_FILE).write_text(f"{os.getpid()}\n")
         for _ in range(self.workers):
             self.spawn()
-        while not self.stopping:
-            time.sleep(0.1)
-            if self.roll_requested:
-                self.roll_requested = False
-                self.roll()
-            self._replace_dead()
-        return self._shutdown()
+        try:
+            while not self.stopping:
+                time.sleep(0.1)
+                if self.roll_requested:
+                    self.roll_requested = False
+                    self._record(self.roll())
+                self._replace_dead()
+            return self._shutdown()
+        finally:
+            with contextlib.suppress(OSError):
+                (data / PID_FILE).unlink()
+
+    def _record(self, reason: str) -> None:
+        outcome = {"ok": not reason, "reason": reason, "generation": self.generation}
+        tmp = self.settings.data_dir / f".{ROLL_FILE}.tmp"
+        tmp.write_text(json.dumps({**outcome, "at": time.time()}))
+        os.replace(tmp, self.settings.data_dir / ROLL_FILE)
 
     def _on_stop(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -246,8 +265,9 @@ class Master:
         self.sock.close()
         return 0
 
-    def roll(self) -> bool:
+    def roll(self) -> str:
         """Start a new generation; once all of it is ready, drain the old one child by child.
+        Returns "" when done, else why it was aborted.
 
         A new generation that fails (a child exits or reports failure before it is ready, or it
         skips a plugin the current generation loads) is stopped and the old one keeps serving.
@@ -286,11 +306,11 @@ class Master:
             for child in new:
                 self._stop_child(child)
             self.generation -= 1
-            return False
+            return reason
         for child in old:  # one at a time: the others (old and new) keep accepting
             self._stop_child(child)
         print(f"plughost serve: generation {self.generation} serving", file=sys.stderr, flush=True)
-        return True
+        return ""
 
     def _stop_child(self, child: Child) -> None:
         if child in self.children:
@@ -314,3 +334,32 @@ def run_master(settings: Settings, host: str, port: int, workers: int) -> int:
         file=sys.stderr,
     )
     return Master(settings, sock, workers).run()
+
+
+def reload(data_dir: Path, timeout: float) -> tuple[bool, str]:
+    """SIGHUP the master serving from `data_dir` and wait for the roll's outcome."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False, f"no `plughost serve --workers N` master found ({data_dir / PID_FILE})"
+
+    def last() -> float:
+        try:
+            return float(json.loads((data_dir / ROLL_FILE).read_text())["at"])
+        except (FileNotFoundError, ValueError, KeyError):
+            return 0.0
+
+    before = last()
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        return False, f"the master (pid {pid}) is not running"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if last() != before:
+            outcome = json.loads((data_dir / ROLL_FILE).read_text())
+            if outcome["ok"]:
+                return True, f"serving generation {outcome['generation']}"
+            return False, f"roll aborted, old processes keep serving: {outcome['reason']}"
+        time.sleep(0.1)
+    return False, f"no outcome within {timeout:.0f}s (the roll may still be running)"

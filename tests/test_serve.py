@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -148,3 +151,69 @@ async def test_sigterm_drains_in_flight_requests_and_sse_then_exits(tmp_path: Pa
         assert server.proc is not None
         # within the grace period (aiohttp alone waits 60 s for the open stream, then more)
         assert await asyncio.to_thread(server.proc.wait, grace + 5) == 0
+
+
+HELLO = """
+import os
+from aiohttp import web
+from host import Plugin, Routes
+
+v1 = Routes()
+
+
+@v1.get("/hello", public=True)
+async def hello(request):
+    return web.json_response({"pid": os.getpid()})
+
+
+plugin = Plugin(name="hello", version="1", rest={"v1": v1})
+"""
+
+
+def reload(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "host.cli", "reload", "--timeout", "120"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+
+
+async def test_sighup_rolls_onto_a_new_plugin_without_a_failed_request(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    shutil.copytree(SCALE_PLUGINS / "busprobe", plugins / "busprobe")
+    env = env_for(tmp_path, PLUGHOST_PLUGINS_DIR=str(plugins))
+    server = Server(env, tmp_path, "--workers", "2")
+    with running(server):
+        await server.ready()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.url + "/api/v1/hello") as resp:
+                assert resp.status == 404
+            load = Load(server.url + "/api/v1/busprobe/slow?ms=20")
+            task = asyncio.create_task(load.run())
+            await wait_until(load.reached(100), 60, "100 answers")
+            (plugins / "hello").mkdir()
+            (plugins / "hello" / "__init__.py").write_text(HELLO)
+            done = await asyncio.to_thread(reload, env, tmp_path)  # `plughost reload` = SIGHUP
+            assert done.returncode == 0, done.stderr
+            assert "serving generation 1" in done.stdout
+            async with session.get(server.url + "/api/v1/hello") as resp:
+                assert resp.status == 200  # the new plugin's route answers
+            before = load.ok
+            await wait_until(load.reached(before + 100), 60, "100 more answers")
+
+            # a plugin set that fails to load: the roll is aborted, the old processes serve on
+            (plugins / "broken").mkdir()
+            (plugins / "broken" / "__init__.py").write_text("raise ImportError('on purpose')\n")
+            serving = set(children(server.proc.pid))  # type: ignore[union-attr]
+            refused = await asyncio.to_thread(reload, env, tmp_path)
+            assert refused.returncode == 1
+            assert "roll aborted" in refused.stderr and "broken" in refused.stderr
+            assert set(children(server.proc.pid)) == serving  # type: ignore[union-attr]
+            before = load.ok
+            await wait_until(load.reached(before + 100), 60, "100 answers after the abort")
+            load.stop.set()
+            await asyncio.wait_for(task, 60)
+        assert load.failed == [], load.failed[:5]
