@@ -3,8 +3,9 @@
 Once the outbox is attached (`host.outbox`, at start-up) every event is a row in the outbox table,
 written in the publisher's transaction (a rolled-back transaction emits nothing, a committed one
 can no longer lose its events), with one delivery row per matching subscription. After commit the
-publishing process delivers to its own handlers at once (the fast path: per-topic queues, in
-publish order, a slow topic never holding up another) and marks each delivery done; the relay in
+publishing process delivers to its own handlers at once (the fast path: per-topic queues, started
+in publish order with a few in flight, a slow topic never holding up another) and marks each
+delivery done; the relay in
 every process (`host.outbox.relay`) takes whatever is left: a handler that raised (retried with
 backoff, then dead-lettered), or a process that died before finishing (its lease expires). Events
 from other processes reach this process's observers (`recent`, `add_listener`) through the relay.
@@ -102,7 +103,8 @@ class DeliveryPolicy:
 
 
 class Bus:
-    def __init__(self, history: int = 200) -> None:
+    def __init__(self, history: int = 200, concurrency: int = 8) -> None:
+        self.concurrency = concurrency
         self._subs: list[Subscription] = []
         self._queues: dict[str, asyncio.Queue[_Queued | None]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -201,14 +203,30 @@ class Bus:
         queue.put_nowait((event, claims, deadline))
 
     async def _deliver_loop(self, queue: asyncio.Queue[_Queued | None]) -> None:
+        """Start the topic's events in publish order, up to `concurrency` at a time: one slow
+        handler call no longer holds the whole topic back (under load a strictly serial topic ran
+        seconds behind). Redelivery never kept a strict order anyway."""
+        slots = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[None]] = set()
         while True:
             item = await queue.get()
-            try:
-                if item is None:
-                    return
-                await self._deliver(*item)
-            finally:
+            if item is None:
+                await asyncio.gather(*running, return_exceptions=True)
                 queue.task_done()
+                return
+            await slots.acquire()
+            task = asyncio.get_running_loop().create_task(self._deliver_one(item, slots, queue))
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+    async def _deliver_one(
+        self, item: _Queued, slots: asyncio.Semaphore, queue: asyncio.Queue[_Queued | None]
+    ) -> None:
+        try:
+            await self._deliver(*item)
+        finally:
+            slots.release()
+            queue.task_done()
 
     async def _deliver(self, event: Event, claims: Claims | None, deadline: float) -> None:
         for sub in [s for s in self._subs if s.matches(event.topic)]:
