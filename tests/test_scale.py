@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from yarl import URL
 
 from tests.conftest import ADMIN_PASSWORD, REPO
 from tests.servers import Server, running, server_env, token, wait_until
+from tests.test_jobs_workers import children
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg]
 
@@ -168,3 +174,78 @@ async def test_concurrent_route_puts_with_one_etag_one_wins(pg_url: str, tmp_pat
             etag = next(t for s, t in answers if s == 200)
             async with session.get(a.url + url, headers=headers) as resp:
                 assert resp.headers["ETag"] == etag  # the winner's text is what is on disk
+
+
+@pytest.mark.redis
+async def test_events_published_in_a_worker_process_reach_the_instances(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Job items run in `plughost worker`; the events they publish are handled there once and show
+    on an instance's live Events stream."""
+    n = 5
+    queue = f"plughost-scale-{uuid.uuid4().hex[:8]}"
+    broker = {"PLUGHOST_BROKER_URL": redis_url, "PLUGHOST_JOBS_QUEUE": queue}
+    async with (
+        two_instances(pg_url, tmp_path, **broker) as (a, b),
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        worker_env = {**a.env, "PLUGHOST_DATA_DIR": str(tmp_path / "var-worker")}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "host.cli", "worker", "--processes", "1"],
+            env=worker_env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+        try:
+            await admin_login(session, b.url)
+            stream = await session.get(
+                b.url + "/admin/events/stream", headers={"Accept": "text/event-stream"}
+            )
+            headers = await token(session, a.url)
+            items = [
+                {
+                    "requestId": i,
+                    "method": "POST",
+                    "relativeUrl": "busprobe/publish",
+                    "body": json.dumps({"name": "job", "i": i}),
+                }
+                for i in range(n)
+            ]
+            async with session.post(
+                a.url + "/api/v1/batches?async=true", json=items, headers=headers
+            ) as resp:
+                assert resp.status == 202, await resp.text()
+            seen: set[int] = set()
+
+            async def read_stream() -> None:
+                while len(seen) < n:
+                    line = (await stream.content.readline()).decode()
+                    if line.startswith("data: "):
+                        row = json.loads(line[6:])
+                        if row["topic"] == "probe.job":
+                            seen.add(json.loads(row["payload"])["i"])
+
+            await asyncio.wait_for(read_stream(), 60)
+            stream.close()
+
+            async def ran() -> list[dict[str, Any]]:
+                async with session.get(
+                    a.url + "/api/v1/busprobe/runs?tag=job", headers=headers
+                ) as r:
+                    runs = (await r.json())["runs"]
+                return runs if len(runs) >= n else []
+
+            runs = await wait_until(ran, 30, "the handlers of the worker's events")
+            await asyncio.sleep(1.0)  # a double run, if there were one, would show up now
+            async with session.get(a.url + "/api/v1/busprobe/runs?tag=job", headers=headers) as r:
+                runs = (await r.json())["runs"]
+            assert len(runs) == n and len({r["event_id"] for r in runs}) == n
+            worker_pids = set(children(worker.pid))
+            assert {r["pid"] for r in runs} <= worker_pids  # handled where they were published
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
