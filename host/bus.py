@@ -117,7 +117,9 @@ class Bus:
         self.policy = DeliveryPolicy()
         self._done: list[int] = []
         self.nudge: Callable[[], None] = lambda: None
-        """Set by the relay: wake it (a finished delivery to record)."""
+        """Set by the relay: look for claimable deliveries now (e.g. dead letters put back)."""
+        self.finished: Callable[[], None] = lambda: None
+        """Set by the relay: a delivery finished; record it soon (batched)."""
 
     # subscribing ----------------------------------------------------------------------------
     def subscribe(self, pattern: str, handler: EventHandler, *, owner: str = "") -> None:
@@ -245,7 +247,7 @@ class Bus:
         error = await self.run_handler(sub, event)
         if error is None:
             self._done.append(delivery)
-            self.nudge()
+            self.finished()
             return
         if self.store is None:
             return

@@ -1,12 +1,13 @@
 """The relay: every process runs one; it delivers what the fast path left, and feeds observers.
 
-Each round it (1) records the deliveries the fast path finished, (2) claims due deliveries of the
-subscriptions this process has (competing with the other processes' relays: a row lock with
-SKIP LOCKED, so one event runs a subscription once cluster-wide), runs them and records the
-outcome, (3) reads events other processes committed and shows them to this process's observers,
-and now and then (4) prunes old finished events. It sleeps until the poll interval passes or it is
-woken: by PostgreSQL `NOTIFY` (sent by the publishing transaction when it commits) or by this
-process's own bus. Polling alone is enough for correctness; the wake-up only makes it prompt.
+Every poll interval (or when nudged) it claims due deliveries of the subscriptions this process has
+(competing with the other processes' relays: a row lock with SKIP LOCKED, so one event runs a
+subscription once cluster-wide), runs them and records the outcome. Nothing another process just
+published is claimable (the publisher holds it for its fast path), so a PostgreSQL `NOTIFY` (sent
+when a publishing transaction commits) only wakes the cheap part: reading the events other
+processes committed, for this process's observers. Deliveries finished here are recorded in
+batches by a separate small task (one UPDATE per batch, not one per event). Old finished events
+are pruned now and then. Polling alone is enough for correctness; the wake-ups make it prompt.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Relay:
         self.listen_dsn = listen_dsn
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._claim_now = False
+        self._flush_wake = asyncio.Event()
+        self._flush_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._listen_task: asyncio.Task[None] | None = None
@@ -57,8 +61,10 @@ class Relay:
 
     async def start(self) -> None:
         self._cursor = await self.store.last_id()
-        self.bus.nudge = self._wake.set
+        self.bus.nudge = self._nudge
+        self.bus.finished = self._flush_wake.set
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._flush_task = asyncio.create_task(self._flusher(), name="outbox-flush")
         if self.listen_dsn:
             self._listen_task = asyncio.create_task(self._listen(), name="outbox-listen")
 
@@ -72,43 +78,63 @@ class Relay:
                 await self._listen_task
         if self._task is not None:
             await self._task
+        if self._flush_task is not None:
+            self._flush_wake.set()
+            await self._flush_task
         await self.bus.join()
         await self.bus.flush()
         self.bus.nudge = lambda: None
+        self.bus.finished = lambda: None
+
+    def _nudge(self) -> None:
+        self._claim_now = True
+        self._wake.set()
+
+    async def _flusher(self) -> None:
+        while not self._stopping:
+            await self._flush_wake.wait()
+            await asyncio.sleep(0.05)  # gather a batch
+            self._flush_wake.clear()
+            await self.bus.flush()
 
     # the loop -------------------------------------------------------------------------------
     async def _run(self) -> None:
+        next_claim = 0.0
         while not self._stopping:
+            busy = False
             try:
-                busy = await self.round()
+                if self._claim_now or time.monotonic() >= next_claim:
+                    self._claim_now = False
+                    busy = await self.claim_round()
+                    next_claim = time.monotonic() + (0 if busy else self.poll)
+                busy = await self._tail() >= TAIL_LIMIT or busy
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+                    self._pruned_at = time.monotonic()
+                    pruned = await self.store.prune(time.time() - self.retention)
+                    if pruned:
+                        log.info("outbox pruned", extra={"events": pruned})
             except Exception:
                 log.exception("outbox relay round failed")
-                busy = False
+                next_claim = time.monotonic() + self.poll
             if self._stopping:
                 return
             if not busy:
+                wait = max(0.0, next_claim - time.monotonic())
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                    await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
             await asyncio.sleep(0.01)  # coalesce a burst of wake-ups into one round
 
-    async def round(self) -> bool:
-        """One pass; True when there may be more work right away."""
+    async def claim_round(self) -> bool:
+        """Claim and run due deliveries; True when there may be more right away."""
         self.rounds += 1
-        await self.bus.flush()
         keys = [s.key for s in self.bus.subscriptions()]
         claims = await self.store.claim(keys, self.bus.policy.lease, self.batch)
         if claims:
             events = await self.store.events(c.event_id for c in claims)
             await asyncio.gather(*(self._deliver(c, events.get(c.event_id)) for c in claims))
             await self.bus.flush()
-        tailed = await self._tail()
-        if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-            self._pruned_at = time.monotonic()
-            pruned = await self.store.prune(time.time() - self.retention)
-            if pruned:
-                log.info("outbox pruned", extra={"events": pruned})
-        return len(claims) >= self.batch or tailed >= TAIL_LIMIT
+        return len(claims) >= self.batch
 
     async def _deliver(self, claim: Any, stored: StoredEvent | None) -> None:
         sub = self.bus.subscription(claim.subscription)
