@@ -32,7 +32,8 @@ class AdminSession(Model):
     """A signed-in admin UI session. The cookie (signed) names it; this row says whether it is
     still good, so a logout on one host instance is refused on every other, and survives restarts."""
 
-    sid = fields.CharField(max_length=64, primary_key=True)
+    id = fields.IntField(primary_key=True)
+    sid = fields.CharField(max_length=64, unique=True)
     username = fields.CharField(max_length=150, db_index=True)
     created_at = fields.FloatField()
     expires_at = fields.FloatField(db_index=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.conftest import REPO
@@ -52,6 +53,18 @@ async def test_sigterm_one_instance_behind_nginx_fails_no_request(
         conf = nginx_config(tmp_path, port, [a.port, b.port])
         proxy = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)])
         try:
+
+            async def proxying() -> bool:
+                try:
+                    async with (
+                        aiohttp.ClientSession() as session,
+                        session.get(f"http://127.0.0.1:{port}/healthz") as resp,
+                    ):
+                        return resp.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await wait_until(proxying, 30, "nginx to answer")
             load = Load(f"http://127.0.0.1:{port}/api/v1/busprobe/slow?ms=20")
             task = asyncio.create_task(load.run())
             await wait_until(load.reached(200), 60, "200 answers through nginx")
