@@ -71,6 +71,12 @@ async def _serve(
 
     app = create_app(settings)
     drain = app[DRAIN] = Drain()
+
+    async def close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+        if drain.draining:  # keep-alive clients stop reusing this connection
+            response.force_close()
+
+    app.on_response_prepare.append(close_when_draining)
     grace = settings.shutdown_grace
     runner = web.AppRunner(
         app,
@@ -105,10 +111,13 @@ async def _serve(
     started = time.monotonic()
     drain.start()
     watchdog = loop.call_later(grace, _overrun, grace)
-    if settings.drain_delay:
-        await asyncio.sleep(settings.drain_delay)
+    # answers say "Connection: close" from now on (keep-alive clients move on)
+    await asyncio.sleep(settings.drain_delay)
+    await site.stop()  # no new connections here; siblings on the shared socket take them
+    # connections accepted just before get their request read and answered, not closed as idle
+    await asyncio.sleep(0.25)
     streams = await drain.close_streams()
-    await runner.cleanup()  # stops accepting, waits for in-flight requests, closes the database
+    await runner.cleanup()  # waits for in-flight requests, then closes the database
     watchdog.cancel()
     log.info(
         "drained and stopped",

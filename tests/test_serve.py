@@ -48,8 +48,11 @@ class Load:
         self.pids: set[int] = set()
         self.stop = asyncio.Event()
 
-    async def _client(self) -> None:
-        async with aiohttp.ClientSession() as session:
+    async def _client(self, keep_alive: bool) -> None:
+        # half the clients reuse connections, half open one per request (those spread over the
+        # processes and keep some request in flight in the one that is stopped)
+        connector = aiohttp.TCPConnector(force_close=not keep_alive)
+        async with aiohttp.ClientSession(connector=connector) as session:
             for _ in range(self.limit):
                 if self.stop.is_set():
                     return
@@ -72,7 +75,7 @@ class Load:
         return check
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._client() for _ in range(self.clients)))
+        await asyncio.gather(*(self._client(i % 2 == 0) for i in range(self.clients)))
 
 
 async def test_workers_share_one_port_and_a_stopped_one_drops_no_request(tmp_path: Path) -> None:
