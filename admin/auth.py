@@ -282,6 +282,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @web_routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
+
     user = current_user(request)
     from host.auth.models import RevokedToken
 

@@ -1,4 +1,6 @@
-"""Events page: the latest bus events, and a live stream of new ones (Server-Sent Events)."""
+"""Events page: the latest bus events of every process (read from the outbox), the dead letters
+(deliveries that used up their attempts) with a retry button, and a live stream of new events
+(Server-Sent Events; the relay brings other processes' events to this one)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
+from admin.auth import current_user
 from admin.render import page
 from admin.state import MAIN_APP
 from host.bus import BUS, Event
+from host.drain import track_stream
+from host.outbox.store import OutboxStore, StoredEvent
 
 __all__ = ("event_row", "sse_response", "web_routes")
 
@@ -20,7 +25,7 @@ web_routes = web.RouteTableDef()
 HEARTBEAT_SECONDS = 15.0
 
 
-def event_row(event: Event) -> dict[str, Any]:
+def event_row(event: Event | StoredEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "topic": event.topic,
@@ -35,8 +40,40 @@ def event_row(event: Event) -> dict[str, Any]:
 async def events_page(request: web.Request) -> web.StreamResponse:
     bus = request.app[MAIN_APP][BUS]
     topic = request.query.get("topic", "")
-    rows = [event_row(e) for e in reversed(bus.recent) if topic in e.topic]
-    return page(request, "events.html", {"events": rows[:200], "topic": topic})
+    store = bus.store
+    if not isinstance(store, OutboxStore):
+        rows = [event_row(e) for e in reversed(bus.recent) if topic in e.topic]
+        dead: list[dict[str, Any]] = []
+    else:
+        rows = [event_row(e) for e in await store.latest(topic, 200)]
+        dead = [_dead_row(d) for d in await store.dead_letters()]
+    return page(request, "events.html", {"events": rows[:200], "topic": topic, "dead": dead})
+
+
+def _dead_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "event_id": row["event_id"],
+        "topic": row["topic"],
+        "subscription": row["subscription"],
+        "attempts": row["attempts"],
+        "error": row["last_error"] or "",
+        "at": datetime.fromtimestamp(float(row["due_at"]), UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "payload": row["payload"],
+    }
+
+
+@web_routes.post("/events/dead-letters/retry")
+async def retry_dead_letters(request: web.Request) -> web.StreamResponse:
+    """Put one dead letter (form field `delivery`) or all of them back in the queue, due now."""
+    current_user(request)
+    bus = request.app[MAIN_APP][BUS]
+    form = await request.post()
+    raw = str(form.get("delivery", ""))
+    if isinstance(bus.store, OutboxStore):
+        await bus.store.retry_dead(int(raw) if raw.isdigit() else None)
+        bus.nudge()
+    raise web.HTTPSeeOther("/admin/events#dead-letters")
 
 
 async def sse_response(request: web.Request) -> web.StreamResponse:
@@ -48,6 +85,7 @@ async def sse_response(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    track_stream(request.app[MAIN_APP], response)  # ended when the process drains (SIGTERM)
     return response
 
 

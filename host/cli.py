@@ -13,9 +13,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from aiohttp import web
-
-from host.app import HOST_APPS, create_app, database_config, find_plugins, with_host_apps
+from host import serve
+from host.app import HOST_APPS, database_config, find_plugins, with_host_apps
 from host.auth.models import ApiKey, User
 from host.auth.users import add_api_key, add_user, ensure_first_admin, set_roles
 from host.config import ConfigError, Settings, load_settings
@@ -23,12 +22,11 @@ from host.data.db import close_db, init_db
 from host.data.makemigrations import make_migrations
 from host.data.migrate import MigrationError, apply_migrations
 from host.datalock import DataDirLocked, lock_data_dir
-from host.gateway import enable_sighup
 from host.gateway.check import check_files, files_to_check
 from host.gateway.explain import explain
 from host.gateway.policy import UpstreamPolicy
-from host.http.logs import ACCESS_LOGGER, AccessLogger, configure_logging
-from host.http.runtime import freeze_after_startup, install_event_loop
+from host.http.logs import configure_logging
+from host.http.runtime import install_event_loop
 from host.preflight import (
     StartupError,
     bind_socket,
@@ -50,8 +48,15 @@ each names a `register(subcommands)` that adds one subparser whose `func` defaul
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.child_fd is not None:  # started by the master of `serve --workers N`
+        return serve.run_child(settings, args.child_fd, args.ready_fd)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    try:
+        workers = serve.worker_count(args.workers)
+    except ValueError:
+        print("error: --workers must be a number from 1 to 64, or auto", file=sys.stderr)
+        return 2
     try:  # the one-line errors: a busy port first (instant), then the services it needs
         sock = bind_socket(host, port)
         asyncio.run(_check_services(settings, check_database, check_broker))
@@ -60,23 +65,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     install_event_loop(settings.event_loop)
-    app = create_app(settings)
-    freeze_after_startup(app)
-
-    enable_sighup(app)  # reload routes.d on SIGHUP
-    bound = sock.getsockname()
-
-    def serving(_: str) -> None:  # aiohttp calls this once start-up ran and the socket listens
-        print(f"plughost serving on http://{host}:{bound[1]}  (Ctrl-C to stop)", file=sys.stderr)
-
     try:
-        web.run_app(
-            app,
-            sock=sock,
-            print=serving,
-            access_log=logging.getLogger(ACCESS_LOGGER) if settings.access_log else None,
-            access_log_class=AccessLogger,
-        )
+        if workers == 1:
+            return serve.run_single(settings, sock, host)
+        return serve.run_master(settings, sock, host, workers)
     except Exception as exc:  # start-up work failed after the checks (database lost, plugin...)
         logging.getLogger("plughost").debug("start-up failed", exc_info=exc)
         print(f"error: {describe_startup_failure(exc)}", file=sys.stderr)
@@ -84,7 +76,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if lock is not None:
             lock.close()
-    return 0
+
+
+def _cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
+    ok, message = serve.reload(settings.data_dir, args.timeout)
+    print(message if ok else f"error: {message}", file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 async def _check_services(
@@ -306,7 +303,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, default=None, help="port to bind (default PLUGHOST_PORT, 8080)"
     )
+    p.add_argument(
+        "--workers",
+        default="1",
+        help="server processes on the port (default 1; auto = one per core); SIGTERM drains, "
+        "SIGHUP rolls them onto a freshly loaded plugin set",
+    )
+    p.add_argument("--child-fd", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "reload",
+        help="roll `serve --workers N` onto a freshly loaded plugin set (as SIGHUP does); waits",
+        description="Send SIGHUP to the `plughost serve --workers N` master of this data dir: new "
+        "processes start with the plugins found now (pending migrations first); once all are "
+        "ready the old ones drain one at a time. A set that fails to load keeps the old "
+        "processes serving. Prints the outcome; exit 1 when the roll was aborted.",
+    )
+    p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+    p.set_defaults(func=_cmd_reload)
 
     p = sub.add_parser(
         "migrate",

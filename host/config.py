@@ -132,6 +132,24 @@ class Settings(BaseSettings):
     jobs_schedules: bool = True
     """Run cron-scheduled workflows from this process (every host may; a DB claim stops doubles)."""
 
+    # events: the outbox and its relay (docs/deploy.md)
+    outbox_lease_seconds: float = Field(default=30.0, gt=0)
+    """How long a process holds a delivery before another may take it (a crash is noticed then)."""
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    """The relay looks for due deliveries this often even without a wake-up (NOTIFY)."""
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_backoff_seconds: float = Field(default=1.0, ge=0)
+    """First retry delay of a failed handler; doubles per attempt, at most 5 minutes."""
+    outbox_retention_seconds: float = Field(default=86_400.0, gt=0)
+    """Finished events older than this are pruned (dead letters are kept)."""
+
+    # stopping (docs/deploy.md)
+    shutdown_grace: float = Field(default=30.0, gt=0, le=3600)
+    """SIGTERM: a serving process exits within this many seconds, in-flight requests included."""
+    drain_delay: float = Field(default=0.0, ge=0, le=300)
+    """SIGTERM: keep serving (health answering 503 "draining") this long before no longer
+    accepting, so that a load balancer polling health stops sending first."""
+
     @field_validator("secret_key_file")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:

@@ -42,7 +42,7 @@ def dump(db: Path) -> dict[str, Any]:
 
 
 def applied(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.getMessage() == APPLIED]
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(APPLIED)]
 
 
 async def started_and_stopped(make_client: MakeClient, data_dir: Path, **kw: Any) -> dict[str, Any]:

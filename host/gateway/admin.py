@@ -2,7 +2,8 @@
 
 The file API is what the admin UI edits through: GET gives the text and an ETag (content hash);
 PUT and DELETE need `If-Match` with that ETag (412 when someone saved in between, so no edit is
-lost), validate with the same compiler the watcher uses (422 with line/column, nothing written),
+lost; the check and the rename happen under a lock every process and instance shares, see
+`host.gateway.writelock`), validate with the same compiler the watcher uses (422 with line/column, nothing written),
 and write atomically (temp file + rename in the same folder) so the watcher never reads half a file.
 """
 
@@ -22,6 +23,7 @@ from host.gateway.explain import explain
 from host.gateway.schema import SCHEMA_PATH
 from host.gateway.state import GATEWAY, Gateway
 from host.gateway.table import APP_NAME, compile_table, content_hash
+from host.gateway.writelock import routes_write_lock
 from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
 
@@ -161,7 +163,7 @@ async def routes_write(request: ApiRequest) -> web.Response:
             slug="invalid-route-file",
             errors=[e.as_dict() for e in result.errors],
         )
-    async with gateway.write_lock:
+    async with gateway.write_lock, routes_write_lock(gateway.store.directory):
         path = _file(gateway, app)
         current = _read(path)
         _check_precondition(request, current)
@@ -197,7 +199,7 @@ async def routes_write(request: ApiRequest) -> web.Response:
 async def routes_delete(request: ApiRequest) -> web.Response:
     """Remove the file (If-Match required); the app stops being served."""
     gateway, app = request.app[GATEWAY], _app_name(request)
-    async with gateway.write_lock:
+    async with gateway.write_lock, routes_write_lock(gateway.store.directory):
         path = _file(gateway, app)
         current = _read(path)
         if current is None:

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import connections
 
 from host.data.db import CONNECTION
+from host.drain import is_draining
 from host.loader import REGISTRY
 from host.metrics import METRICS
 from host.pipeline import ApiRequest, Routes
@@ -58,7 +59,7 @@ async def readyz(request: ApiRequest[None]) -> web.Response:
     state = request.app.get(READINESS) or Readiness()
     if not state.started:
         return web.json_response({"status": "starting"}, status=503)
-    if state.draining:
+    if state.draining or is_draining(request.app):
         return web.json_response({"status": "draining"}, status=503)
     db = await database_status()
     if db["status"] != "ok":
@@ -78,6 +79,8 @@ async def database_status() -> dict[str, Any]:
 @routes.get("/healthz", public=True, transaction=False, tags=("meta",))
 async def healthz(request: ApiRequest[None]) -> web.Response:
     """Liveness and a summary of every part: database, plugins, routes, jobs, GraphQL."""
+    if is_draining(request.app):  # SIGTERM: tell the load balancer first (host.drain)
+        return web.json_response({"status": "draining"}, status=503)
     registry = request.app[REGISTRY]
     body: dict[str, Any] = {
         "status": "ok",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from host.auth import Identity
 from host.batch.plan import build_plan
 from host.data.db import db_int
+from host.drain import track_stream
 from host.jobs.models import ITEM_STATES, JOB_STATES, TERMINAL, Job, JobItem, Schedule
 from host.jobs.service import JOBS, JobService
 from host.jobs.views import iso, job_view
@@ -227,6 +228,7 @@ async def job_events(request: ApiRequest) -> web.StreamResponse:
         }
     )
     await response.prepare(request.raw)
+    track_stream(request.app, response)  # ended when the process drains (SIGTERM)
     try:
         await _stream_progress(response, job, service, request)
         await response.write_eof()

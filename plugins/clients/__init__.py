@@ -6,6 +6,10 @@ Other plugins build on it: loans and savings point their accounts at `clients.Cl
 
 from __future__ import annotations
 
+import contextlib
+
+from tortoise.exceptions import IntegrityError
+
 from host import Plugin, PluginContext
 
 from . import commands  # noqa: F401  (registers the command endpoints on v1)
@@ -17,7 +21,8 @@ from .models import Office
 async def setup(context: PluginContext) -> None:
     """Office 1 ("Head Office") exists in every installation (the Mifos demo data relies on it)."""
     if not await Office.exists(id=1):
-        await Office.create(id=1, name="Head Office")
+        with contextlib.suppress(IntegrityError):  # another process starting at once made it
+            await Office.create(id=1, name="Head Office")
 
 
 plugin = Plugin(

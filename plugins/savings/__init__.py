@@ -6,7 +6,10 @@ account (see `savings.events`).
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
 
 from host import Plugin, PluginContext
 
@@ -18,10 +21,16 @@ from .workflows import post_interest
 
 
 async def setup(context: PluginContext) -> None:
-    """Savings product 1 exists in every installation (the Mifos demo data relies on it)."""
+    """Savings product 1 exists in every installation (the Mifos demo data relies on it).
+
+    Several processes start at once (`serve --workers N`, instances): the one that loses the race
+    to create it finds it created.
+    """
     from savings.models import SavingsProduct
 
-    if not await SavingsProduct.exists(id=1):
+    if await SavingsProduct.exists(id=1):
+        return
+    with contextlib.suppress(IntegrityError):
         await SavingsProduct.create(
             id=1,
             name="Demo savings product",

@@ -1,0 +1,222 @@
+"""`plughost serve --workers N` and SIGTERM draining, with real processes under a bounded load.
+
+Failures are counted, not assumed: every request of the load loop is a success (200) or a failure
+(any other status, a reset, a refused connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import REPO
+from tests.servers import Server, running, server_env, wait_until
+from tests.test_jobs_workers import children
+from tests.test_scale import admin_login
+
+pytestmark = pytest.mark.slow
+
+SCALE_PLUGINS = Path(__file__).parent / "fixtures" / "scale_plugins"
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return server_env(
+        tmp_path / "var",
+        tmp_path / "routes.d",
+        SCALE_PLUGINS,
+        PLUGHOST_PLUGIN_PATH=str(REPO / "plugins"),
+        **extra,
+    )
+
+
+class Load:
+    """`clients` loops sending GET `path`, at most `limit` requests each, until stopped."""
+
+    def __init__(self, url: str, clients: int = 6, limit: int = 2000) -> None:
+        self.url, self.clients, self.limit = url, clients, limit
+        self.ok = 0
+        self.failed: list[str] = []
+        self.pids: set[int] = set()
+        self.stop = asyncio.Event()
+
+    async def _client(self, keep_alive: bool) -> None:
+        # half the clients reuse connections, half open one per request (those spread over the
+        # processes and keep some request in flight in the one that is stopped)
+        connector = aiohttp.TCPConnector(force_close=not keep_alive)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for _ in range(self.limit):
+                if self.stop.is_set():
+                    return
+                try:
+                    async with session.get(self.url, timeout=aiohttp.ClientTimeout(total=20)) as r:
+                        if r.status == 200:
+                            self.ok += 1
+                            self.pids.add((await r.json())["pid"])
+                        else:
+                            self.failed.append(f"{r.status} {await r.text()}")
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    self.failed.append(repr(exc))
+
+    def reached(self, count: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            if self.failed:
+                raise AssertionError(f"failed requests: {self.failed[:5]}")
+            return self.ok >= count
+
+        return check
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._client(i % 2 == 0) for i in range(self.clients)))
+
+
+async def test_workers_share_one_port_and_a_stopped_one_drops_no_request(tmp_path: Path) -> None:
+    server = Server(env_for(tmp_path), tmp_path, "--workers", "2")
+    with running(server):
+        await server.ready()
+        assert server.proc is not None
+        pid = server.proc.pid
+
+        async def two() -> list[int]:
+            kids = children(pid)
+            return kids if len(kids) == 2 else []
+
+        first = await wait_until(two, 30, "two worker processes")
+        load = Load(server.url + "/api/v1/busprobe/slow?ms=20")
+        task = asyncio.create_task(load.run())
+        await wait_until(load.reached(200), 60, "200 answers")
+        os.kill(first[0], signal.SIGTERM)  # one process drains and exits; the other keeps on
+
+        async def replaced() -> list[int]:
+            kids = children(pid)
+            return kids if first[0] not in kids and len(kids) == 2 else []
+
+        second = await wait_until(replaced, 60, "the master to start a new process")
+        at_replace = load.ok
+        await wait_until(load.reached(at_replace + 200), 60, "200 more answers")
+        load.stop.set()
+        await asyncio.wait_for(task, 60)
+        assert load.failed == [], load.failed[:5]
+        assert len(load.pids) >= 2  # both processes served
+
+        # a process killed outright is replaced too
+        os.kill(second[0], signal.SIGKILL)
+
+        async def replaced_again() -> list[int]:
+            kids = children(pid)
+            return kids if second[0] not in kids and len(kids) == 2 else []
+
+        await wait_until(replaced_again, 60, "the master to replace a killed process")
+        await server.ready()
+
+
+async def test_sigterm_drains_in_flight_requests_and_sse_then_exits(tmp_path: Path) -> None:
+    grace = 15
+    server = Server(
+        env_for(tmp_path, PLUGHOST_SHUTDOWN_GRACE=str(grace), PLUGHOST_DRAIN_DELAY="1"), tmp_path
+    )
+    with running(server):
+        await server.ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            await admin_login(session, server.url)
+            stream = await session.get(
+                server.url + "/admin/events/stream", headers={"Accept": "text/event-stream"}
+            )
+            assert stream.status == 200
+            slow = asyncio.create_task(
+                session.get(server.url + "/api/v1/busprobe/slow?ms=2500").__aenter__()
+            )
+            await asyncio.sleep(0.5)  # the slow request is in flight
+            server.signal(signal.SIGTERM)
+
+            async def draining() -> bool:
+                async with session.get(server.url + "/healthz") as r:
+                    return r.status == 503 and (await r.json())["status"] == "draining"
+
+            assert await wait_until(draining, 5, "/healthz to say draining")
+            answer = await slow
+            assert answer.status == 200  # the request in flight at SIGTERM was answered
+            answer.release()
+
+            async def ended() -> bool:
+                return await stream.content.read(65536) == b""
+
+            await asyncio.wait_for(ended(), grace)  # the SSE stream was closed by the server
+            stream.close()
+        assert server.proc is not None
+        # within the grace period (aiohttp alone waits 60 s for the open stream, then more)
+        assert await asyncio.to_thread(server.proc.wait, grace + 5) == 0
+
+
+HELLO = """
+import os
+from aiohttp import web
+from host import Plugin, Routes
+
+v1 = Routes()
+
+
+@v1.get("/hello", public=True)
+async def hello(request):
+    return web.json_response({"pid": os.getpid()})
+
+
+plugin = Plugin(name="hello", version="1", rest={"v1": v1})
+"""
+
+
+def reload(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "host.cli", "reload", "--timeout", "120"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+
+
+async def test_sighup_rolls_onto_a_new_plugin_without_a_failed_request(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    shutil.copytree(SCALE_PLUGINS / "busprobe", plugins / "busprobe")
+    env = env_for(tmp_path, PLUGHOST_PLUGINS_DIR=str(plugins))
+    server = Server(env, tmp_path, "--workers", "2")
+    with running(server):
+        await server.ready()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.url + "/api/v1/hello") as resp:
+                assert resp.status == 404
+            load = Load(server.url + "/api/v1/busprobe/slow?ms=20")
+            task = asyncio.create_task(load.run())
+            await wait_until(load.reached(100), 60, "100 answers")
+            (plugins / "hello").mkdir()
+            (plugins / "hello" / "__init__.py").write_text(HELLO)
+            done = await asyncio.to_thread(reload, env, tmp_path)  # `plughost reload` = SIGHUP
+            assert done.returncode == 0, done.stderr
+            assert "serving generation 1" in done.stdout
+            async with session.get(server.url + "/api/v1/hello") as resp:
+                assert resp.status == 200  # the new plugin's route answers
+            before = load.ok
+            await wait_until(load.reached(before + 100), 60, "100 more answers")
+
+            # a plugin set that fails to load: the roll is aborted, the old processes serve on
+            (plugins / "broken").mkdir()
+            (plugins / "broken" / "__init__.py").write_text("raise ImportError('on purpose')\n")
+            serving = set(children(server.proc.pid))  # type: ignore[union-attr]
+            refused = await asyncio.to_thread(reload, env, tmp_path)
+            assert refused.returncode == 1
+            assert "roll aborted" in refused.stderr and "broken" in refused.stderr
+            assert set(children(server.proc.pid)) == serving  # type: ignore[union-attr]
+            before = load.ok
+            await wait_until(load.reached(before + 100), 60, "100 answers after the abort")
+            load.stop.set()
+            await asyncio.wait_for(task, 60)
+        assert load.failed == [], load.failed[:5]
