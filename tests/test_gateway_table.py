@@ -199,7 +199,7 @@ def test_routes_may_go_to_declared_upstreams_only() -> None:
             "client": {
                 "token_url": "https://auth.example/token",
                 "client_id": "gw",
-                "secret_env": "PARTNER_SECRET",
+                "secret_env": "PLUGHOST_UPSTREAM_SECRET_PARTNER",
             },
         },
         "plain": {"url": "http://plain.example"},
@@ -214,7 +214,10 @@ def test_routes_may_go_to_declared_upstreams_only() -> None:
     assert result.table is not None
     partner = result.table.upstreams["partner"]
     assert str(partner.url) == "https://partner.example/base" and partner.timeout == 12
-    assert partner.client is not None and partner.client.secret_env == "PARTNER_SECRET"
+    assert (
+        partner.client is not None
+        and partner.client.secret_env == "PLUGHOST_UPSTREAM_SECRET_PARTNER"
+    )
     assert result.table.upstreams["plain"].client is None
     found = result.table.match("GET", "/p/9")
     assert found.target.upstream == "partner"

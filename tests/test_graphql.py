@@ -393,13 +393,18 @@ async def test_extend_type_across_plugins_without_n_plus_1(
     def loan_queries() -> int:
         return sum('"loans_loan"' in s and "SELECT" in s.upper() for s in sql_log)
 
+    def data_queries() -> int:
+        """Statements for the data: the host's own bookkeeping running meanwhile (the token's
+        periodic check against its user, the outbox marking deliveries done) is not one."""
+        return sum("host_" not in s for s in sql_log)
+
     sql_log.clear()
     status, body = await gql(client, LOANS_QUERY, admin_headers, {"limit": 1})
     assert status == 200, body
     one = body["data"]["clients"]
     assert [float(loan["principal"]) for loan in one[0]["loans"]] == [1000.0, 2500.0]
     assert one[0]["loans"][0]["status"] == "submitted"
-    queries_for_one, loan_queries_for_one = len(sql_log), loan_queries()
+    queries_for_one, loan_queries_for_one = data_queries(), loan_queries()
 
     sql_log.clear()
     status, body = await gql(client, LOANS_QUERY, admin_headers, {"limit": 20})
@@ -410,7 +415,7 @@ async def test_extend_type_across_plugins_without_n_plus_1(
     assert all(loan["clientId"] == c["id"] for c in clients for loan in c["loans"])
     assert [len(c["savingsAccounts"]) for c in clients[:3]] == [0, 1, 0]
     # the same number of statements for 20 clients as for 1: clients, loans, savings
-    assert len(sql_log) == queries_for_one == 3
+    assert data_queries() == queries_for_one == 3, sql_log
     assert loan_queries() == loan_queries_for_one == 1
 
 
