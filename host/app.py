@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     count_bus_events(app)
     app.cleanup_ctx.append(loop_lag_probe(METRICS))
     # everything else (the admin UI mounts its own sub-app at /admin) is one pass of the pipeline
-    app.router.add_route("*", "/{tail:.*}", edge)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", edge)  # any path, line breaks included
     return app
 
 

@@ -176,3 +176,12 @@ async def test_nul_in_login_is_not_a_500_postgresql(
         "/api/v1/authentication", json={"username": "ad\u0000min", "password": "x"}
     )
     assert resp.status in (400, 401), await resp.text()
+
+
+async def test_a_path_with_an_encoded_line_break_is_a_problem_not_aiohttps_text(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    """Found by schemathesis: `%0A` in a path once fell through to aiohttp's own text 404."""
+    resp = await client.post("/api/v1/loans/a%0Ab", headers=admin_headers)
+    assert 400 <= resp.status < 500, await resp.text()
+    assert resp.content_type == "application/problem+json"
