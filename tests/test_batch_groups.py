@@ -44,7 +44,10 @@ async def _one_failure_undoes_only_itself(client: TestClient) -> None:
     items = [
         create(1, "g-1"),
         create(2),
-        create(3, "g-1"),  # the same externalId: 409, rolled back to its savepoint alone
+        # the same externalId: 409, rolled back to its savepoint alone. It waits for item 1
+        # (dependsOn): independent items run concurrently on PostgreSQL, so without it either
+        # of the two could be the one refused
+        {**create(3, "g-1"), "dependsOn": [1]},
         loan(4, reference=3),  # its parent failed: 424
         create(5),
         loan(6, reference=5),
