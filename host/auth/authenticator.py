@@ -433,7 +433,7 @@ class Authenticator:
                 "Too many failed logins for this user; try again later",
                 headers={"Retry-After": str(wait)},
             )
-        identity = await self.check_password(username, password, in_thread=True)
+        identity = await self.check_password(username, password)
         if identity is None:
             self._basic_failed[username] = [*failures, now][-self.basic_failures :]
             if len(self._basic_failed) > self._cache_size:
@@ -447,11 +447,9 @@ class Authenticator:
 
     # users ----------------------------------------------------------------------------------
     @staticmethod
-    async def check_password(
-        username: str, password: str, *, in_thread: bool = True
-    ) -> Identity | None:
+    async def check_password(username: str, password: str) -> Identity | None:
         """The identity for a username and password, or None. The argon2 check always runs in
-        the bounded CPU pool (`in_thread` is kept for callers that still say so)."""
+        the bounded CPU pool."""
         plausible = 0 < len(username) <= 150 and "\x00" not in username
         user = await User.get_or_none(username=username, active=True) if plausible else None
         valid = await verify_password_off_loop(user.password_hash if user else None, password)
