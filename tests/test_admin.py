@@ -158,6 +158,13 @@ async def test_unknown_page_is_a_readable_page(admin_client: TestClient) -> None
     assert resp.content_type == "text/html"
 
 
+async def test_wrong_method_is_a_readable_405(admin_client: TestClient) -> None:
+    resp = await admin_client.options("/admin/routes")  # (an unsafe method meets CSRF first)
+    assert resp.status == 405
+    assert resp.content_type == "text/html"
+    assert set(resp.headers["Allow"].split(",")) >= {"GET", "POST"}
+
+
 async def test_events_page_escapes_payloads(admin_client: TestClient) -> None:
     from host.bus import BUS
 
