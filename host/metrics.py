@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
@@ -124,10 +123,6 @@ class Metrics:
             "Event-loop lag samples taken",
             registry=self.registry,
         )
-
-    def observe(self, method: str, route: str, status: int, started: float) -> None:
-        """Count one answered HTTP call by route template, and time it."""
-        self.http.observe(method, route, status, time.perf_counter() - started)
 
     def observe_lag(self, lag: float) -> None:
         lag = max(0.0, lag)

@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -128,7 +128,7 @@ def bind_tenant(
     tenant = tenant_for(identity, requested)
     if tenant is None or tenant == ctx.tenant:
         return ctx
-    bound = replace(ctx, tenant=tenant)
+    bound = ctx.with_tenant(tenant)
     use_context(bound)
     return bound
 

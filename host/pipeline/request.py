@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from aiohttp import web
 from multidict import CIMultiDictProxy, MultiMapping
@@ -20,6 +20,7 @@ from host.auth import Identity
 from host.bus import BUS
 from host.context import RequestContext
 from host.json_limits import JSONTooComplex, loads
+from host.pipeline.call import Call
 from host.pipeline.routes import RouteDef
 from host.problems import Problem
 
@@ -56,88 +57,91 @@ def decode_json(raw: bytes, *, what: str = "The request body", strict: bool = Tr
 class ApiRequest(Generic[Body]):
     """One call into the internal API (HTTP, batch item, job item, admin UI): read-only.
 
+    A read-only view of the pipeline's `Call` once every stage before the handler has run (the
+    call no longer changes then): building it is one assignment, not a copy of sixteen fields
+    per request (docs/performance.md).
+
     Sub-requests are not copies of this object: they are built by `host.pipeline.call.subrequest`
     (one header policy for batch and job items) and run through the whole pipeline.
     """
 
-    __slots__ = (
-        "_json",
-        "app",
-        "app_name",
-        "body",
-        "context",
-        "headers",
-        "identity",
-        "match_info",
-        "method",
-        "origin",
-        "path",
-        "query",
-        "raw",
-        "route",
-        "validated",
-        "validated_query",
-    )
+    __slots__ = ("_call", "_json")
 
-    method: str
-    path: str
-    """The internal path (after a gateway mapping: the mapped location)."""
-    query: MultiMapping[str]
-    headers: CIMultiDictProxy[str]
-    body: bytes
-    context: RequestContext
-    identity: Identity | None
-    app: web.Application
-    app_name: str | None
-    """The micro-app (routes.d) this call came through, if any."""
-    match_info: Mapping[str, str]
-    route: RouteDef
-    validated: Body
-    """The body parsed into the route's `body` model (None when the route declares none)."""
-    validated_query: Any
-    """The query string parsed into the route's `query` model (None when it declares none)."""
-    raw: web.Request | None
-    """The aiohttp request for calls that came over HTTP (None for batch and job items)."""
-    origin: str
+    _call: Call
     _json: Any
 
-    def __init__(
-        self,
-        *,
-        method: str,
-        path: str,
-        query: MultiMapping[str],
-        headers: CIMultiDictProxy[str],
-        body: bytes,
-        context: RequestContext,
-        identity: Identity | None,
-        app: web.Application,
-        route: RouteDef,
-        match_info: Mapping[str, str],
-        validated: Body,
-        validated_query: Any = None,
-        app_name: str | None = None,
-        raw: web.Request | None = None,
-        origin: str = "http",
-        parsed_json: Any = None,
-    ) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "method", method)
-        setattr_(self, "path", path)
-        setattr_(self, "query", query)
-        setattr_(self, "headers", headers)
-        setattr_(self, "body", body)
-        setattr_(self, "context", context)
-        setattr_(self, "identity", identity)
-        setattr_(self, "app", app)
-        setattr_(self, "route", route)
-        setattr_(self, "match_info", match_info)
-        setattr_(self, "validated", validated)
-        setattr_(self, "validated_query", validated_query)
-        setattr_(self, "app_name", app_name)
-        setattr_(self, "raw", raw)
-        setattr_(self, "origin", origin)
-        setattr_(self, "_json", parsed_json)
+    def __init__(self, call: Call) -> None:
+        object.__setattr__(self, "_call", call)
+        object.__setattr__(self, "_json", None)
+
+    @property
+    def method(self) -> str:
+        return self._call.method
+
+    @property
+    def path(self) -> str:
+        """The internal path (after a gateway mapping: the mapped location)."""
+        return self._call.location
+
+    @property
+    def query(self) -> MultiMapping[str]:
+        return self._call.query
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._call.headers
+
+    @property
+    def body(self) -> bytes:
+        return self._call.body or b""
+
+    @property
+    def context(self) -> RequestContext:
+        context = self._call.context
+        assert context is not None  # the context stage ran
+        return context
+
+    @property
+    def identity(self) -> Identity | None:
+        return self._call.identity
+
+    @property
+    def app(self) -> web.Application:
+        return self._call.app
+
+    @property
+    def app_name(self) -> str | None:
+        """The micro-app (routes.d) this call came through, if any."""
+        return self._call.app_name
+
+    @property
+    def match_info(self) -> Mapping[str, str]:
+        return self._call.params
+
+    @property
+    def route(self) -> RouteDef:
+        route = self._call.route
+        assert route is not None  # routing ran
+        return route
+
+    @property
+    def validated(self) -> Body:
+        """The body parsed into the route's `body` model (None when the route declares none)."""
+        return cast("Body", self._call.validated)
+
+    @property
+    def validated_query(self) -> Any:
+        """The query string parsed into the route's `query` model (None when it declares none)."""
+        return self._call.validated_query
+
+    @property
+    def raw(self) -> web.Request | None:
+        """The aiohttp request for calls that came over HTTP (None for batch and job items)."""
+        return self._call.raw
+
+    @property
+    def origin(self) -> str:
+        return self._call.origin
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ApiRequest is read-only; cannot set {name!r}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -56,10 +55,10 @@ def context_stage(app: web.Application, next_: Endpoint) -> Endpoint:
 
     Over HTTP it also stamps `X-Request-Id`/`traceparent` on the answer and counts it by route
     template (a sub-request's answer goes back to its carrier, which does that for the call)."""
-    metrics = app[METRICS]
+    observe, clock = app[METRICS].http.observe, time.perf_counter
 
     async def context(call: Call) -> web.StreamResponse:
-        started = time.perf_counter()
+        started = clock()
         token = None
         try:
             if call.context is None:
@@ -81,7 +80,7 @@ def context_stage(app: web.Application, next_: Endpoint) -> Endpoint:
                 headers = response.headers
                 headers["X-Request-Id"] = ctx.request_id
                 headers["traceparent"] = ctx.traceparent
-            metrics.observe(call.method, _template(call), response.status, started)
+            observe(call.method, _template(call), response.status, clock() - started)
         return response
 
     return context
@@ -252,24 +251,7 @@ def transaction_stage(app: web.Application, next_: Endpoint) -> Endpoint:
 
 
 async def handler_endpoint(call: Call) -> web.StreamResponse:
-    """The end of the chain: the read-only request, then the plugin's handler."""
+    """The end of the chain: the plugin's handler, given the call as a read-only request."""
     route = call.route
     assert route is not None and call.context is not None and call.body is not None
-    request: ApiRequest[Any] = ApiRequest(
-        method=call.method,
-        path=call.location,
-        query=call.query,
-        headers=call.headers,
-        body=call.body,
-        context=call.context,
-        identity=call.identity,
-        app=call.app,
-        route=route,
-        match_info=call.params,
-        validated=call.validated,
-        validated_query=call.validated_query,
-        app_name=call.app_name,
-        raw=call.raw,
-        origin=call.origin,
-    )
-    return await route.handler(request)
+    return await route.handler(ApiRequest(call))
