@@ -3,7 +3,9 @@
 Valid by construction (tests check it with openapi-spec-validator): operationIds are unique (a
 handler mounted on two paths gets a suffix), each route's `openapi` fragment adds its real success
 answers (201, 202, 204), header parameters (If-Match) and request schemas that are not a pydantic
-model (the batch array, route files).
+model (the batch array, route files). A route's `response` gives the schema of its success body
+(every 2xx but 204 has one, which the contract tests hold the server to); every error is the
+`Problem` schema (RFC 9457 problem+json).
 """
 
 from __future__ import annotations
@@ -13,28 +15,81 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
 
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE, ApiRequest, RouteDef, Routes
+from host.pipeline.routes import ResponseSchema
 from host.plugin import Plugin
 
-__all__ = ("build_document", "plugin")
+__all__ = ("PROBLEM_SCHEMA", "answers", "build_document", "plugin", "response_schema")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\*?\}")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
+_COMPONENT = "#/components/schemas/{model}"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 PROBLEM_SCHEMA = {
     "type": "object",
+    "description": "An error (RFC 9457); a problem type may add members (`errors`...)",
     "required": ["type", "title", "status", "detail"],
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},
-        "status": {"type": "integer"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "requestId": {"type": "string"},
     },
 }
+
+
+def response_schema(declared: ResponseSchema, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a declared response body; named models go into components (and are
+    referred to), anything else is inline. A dict is taken as a JSON Schema already."""
+    if isinstance(declared, Mapping):
+        return dict(declared)
+    schema = TypeAdapter(declared).json_schema(mode="serialization", ref_template=_COMPONENT)
+    for sub_name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(sub_name, sub)
+    named = isinstance(declared, type) and (
+        issubclass(declared, BaseModel) or hasattr(declared, "__required_keys__")  # TypedDict
+    )
+    if not named:
+        return schema
+    name = _UNSAFE.sub("_", declared.__name__)  # Paged[Client] -> Paged_Client_
+    schemas.setdefault(name, schema)
+    return {"$ref": _COMPONENT.format(model=name)}
+
+
+def _per_status(route: RouteDef) -> dict[str, ResponseSchema]:
+    """`response` by status: one schema is the `status` answer's; {202: X} names its statuses."""
+    declared = route.response
+    if declared is None:
+        return {}
+    if isinstance(declared, Mapping) and declared and all(isinstance(k, int) for k in declared):
+        return {str(code): schema for code, schema in declared.items()}
+    return {str(route.status): declared}  # type: ignore[dict-item]  # a schema, not a table
+
+
+def _add_bodies(op: dict[str, Any], route: RouteDef, schemas: dict[str, Any]) -> None:
+    """Give each answer its JSON body schema: the declared one for its status (a status only
+    `response` names, such as a 503, is added), else the route's single `response` for every
+    success (a route answering 200 or 201 alike shows one body for both)."""
+    declared = _per_status(route)
+    single = next(iter(declared.values())) if len(declared) == 1 else None
+    responses = op["responses"]
+    for code in declared:
+        responses.setdefault(code, {"description": "Success" if code < "300" else "Unavailable"})
+    for code, answer in responses.items():
+        if code == "default" or code == "204" or (code not in declared and code[0] != "2"):
+            continue
+        schema = declared.get(code, single)
+        content = dict(answer.get("content", {}))  # a copy: the route's fragment stays as declared
+        if schema is not None and "application/json" not in content:
+            content["application/json"] = {"schema": response_schema(schema, schemas)}
+        if content:
+            answer["content"] = content
 
 
 def hoist(name: str, schema: Mapping[str, Any], schemas: dict[str, Any]) -> dict[str, str]:
@@ -65,7 +120,7 @@ def _merge(op: dict[str, Any], extra: Mapping[str, Any], schemas: dict[str, Any]
     `#/components/schemas/<name>` (hoisted, see `hoist`)."""
     for name, schema in extra.get("schemas", {}).items():
         hoist(name, schema, schemas)
-    responses = dict(extra.get("responses", {}))
+    responses = {code: dict(answer) for code, answer in extra.get("responses", {}).items()}
     if any(code.startswith("2") for code in responses):
         op["responses"].pop("200", None)  # the fragment names the real success answers
     op["responses"].update(responses)
@@ -120,6 +175,7 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
         }
     if route.openapi:
         _merge(op, route.openapi, schemas)
+    _add_bodies(op, route, schemas)
     return op
 
 
@@ -158,7 +214,16 @@ def build_document(routes: Sequence[RouteDef], plugins: list[dict[str, str]]) ->
 routes = Routes()
 
 
-@routes.get("/api/openapi.json", public=True, tags=("meta",))
+@routes.get(
+    "/api/openapi.json",
+    public=True,
+    tags=("meta",),
+    response={
+        "type": "object",
+        "description": "An OpenAPI 3.1 document",
+        "required": ["openapi", "info", "paths"],
+    },
+)
 async def openapi_document(request: ApiRequest) -> web.Response:
     """The OpenAPI document of this server."""
     pipeline = request.app[PIPELINE]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from host.auth import ADMIN_ROLE
 from host.gateway.explain import explain
@@ -52,14 +53,80 @@ def _header(name: str, description: str) -> dict[str, Any]:
 _IF_MATCH = _header("If-Match", "The ETag read before: the change applies only to that version")
 
 
-@routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS)
+# answers (for the API document) ------------------------------------------------------------------
+class FileProblem(BaseModel):
+    """An error or warning in a route file, where it is (1-based line and column)."""
+
+    message: str
+    line: int
+    column: int
+    pointer: str = ""
+
+
+class AppFileStatus(BaseModel):
+    """One app's route file: what is served (`hash`), what is on disk, the last error."""
+
+    app: str
+    file: str
+    state: str
+    hash: str | None
+    file_hash: str | None
+    applied_at: str | None
+    checked_at: str | None
+    routes: int
+    last_error: dict[str, Any] | None
+    errors: list[FileProblem]
+    warnings: list[FileProblem]
+
+
+class RoutesStatus(BaseModel):
+    dir: str
+    reloads: int
+    apps: list[AppFileStatus]
+
+
+class RoutesReloaded(RoutesStatus):
+    reload: dict[str, list[str]]
+    """The apps applied, failed and removed by this reload."""
+
+
+class Validation(BaseModel):
+    valid: bool
+    routes: int
+    errors: list[FileProblem]
+    warnings: list[FileProblem]
+
+
+class Explained(BaseModel):
+    """What the gateway would answer (`status`, before roles), and why (`explanation`)."""
+
+    method: str
+    path: str
+    status: int
+    app: str | None
+    app_path: str
+    route: dict[str, Any] | None
+    explanation: list[str]
+
+
+class Saved(BaseModel):
+    app: str
+    hash: str
+    warnings: list[FileProblem]
+    status: AppFileStatus | None
+
+
+ANY_FILE = {"description": "The file's text as saved (a RouteFile, unless edited by hand)"}
+
+
+@routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS, response=RoutesStatus)
 async def routes_status(request: ApiRequest) -> web.Response:
     """Every app's route file: hash, applied time, routes, last error (line/column)."""
     gateway = request.app[GATEWAY]
     return web.json_response(_status(gateway))
 
 
-@routes.post("/admin/routes/reload", roles=ADMIN, tags=TAGS)
+@routes.post("/admin/routes/reload", roles=ADMIN, tags=TAGS, response=RoutesReloaded)
 async def routes_reload(request: ApiRequest) -> web.Response:
     """Re-read and re-validate every file now (as SIGHUP does)."""
     gateway = request.app[GATEWAY]
@@ -72,6 +139,7 @@ async def routes_reload(request: ApiRequest) -> web.Response:
     roles=ADMIN,
     tags=TAGS,
     max_body=8 << 20,
+    response=Validation,
     # any text: checking it against the route file schema is what this endpoint does
     openapi={
         "requestBody": {
@@ -96,7 +164,7 @@ async def routes_validate(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.post("/admin/routes/explain", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.post("/admin/routes/explain", roles=ADMIN, tags=TAGS, max_body=8 << 20, response=Explained)
 async def routes_explain(request: ApiRequest) -> web.Response:
     """Explain `?method=&path=` against a file's text before it is saved (`?app=` names the app
     whose file the body replaces; the other apps' files are read from the routes folder)."""
@@ -120,7 +188,7 @@ async def routes_explain(request: ApiRequest) -> web.Response:
     return web.json_response(await asyncio.to_thread(work))
 
 
-@routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+@routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS, response=ANY_FILE)
 async def routes_read(request: ApiRequest) -> web.Response:
     """The file's text, with its ETag for a later PUT/DELETE."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -135,6 +203,7 @@ async def routes_read(request: ApiRequest) -> web.Response:
     roles=ADMIN,
     tags=TAGS,
     max_body=8 << 20,
+    response=Saved,
     openapi={
         "requestBody": _FILE_BODY,
         "schemas": _SCHEMAS,

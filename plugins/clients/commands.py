@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from mifos import (
     MifosBody,
+    Resource,
     Transition,
     check_date,
     command_body,
@@ -63,7 +64,7 @@ TRANSITIONS = {
 }
 
 
-@v1.post("/clients/{id}", roles=WRITE, tags=TAGS)
+@v1.post("/clients/{id}", roles=WRITE, tags=TAGS, response=Resource)
 async def client_command(request: ApiRequest) -> web.Response:
     """Run a client command: `?command=activate` (activationDate) or `close` (closureDate)."""
     command = command_of(request.query, TRANSITIONS)

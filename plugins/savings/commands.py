@@ -33,7 +33,7 @@ from pydantic import Field
 
 from host import ApiRequest, get_or_404
 
-from .api import STATUS, TAGS, WRITE, v1
+from .api import STATUS, TAGS, WRITE, SavingsResource, v1
 from .models import SavingsAccount, SavingsStatus, SavingsTransaction
 
 __all__ = ("COMMANDS",)
@@ -103,7 +103,7 @@ def _answer(account: SavingsAccount, changes: dict[str, Any], resource: int) -> 
     )
 
 
-@v1.post("/savingsaccounts/{id}", roles=WRITE, tags=TAGS)
+@v1.post("/savingsaccounts/{id}", roles=WRITE, tags=TAGS, response=SavingsResource)
 async def savings_command(request: ApiRequest) -> web.Response:
     """Run a savings account command: `?command=approve` or `activate`."""
     command = command_of(request.query, COMMANDS)
@@ -138,7 +138,7 @@ async def savings_command(request: ApiRequest) -> web.Response:
     return _answer(account, changes, account.id)
 
 
-@v1.post("/savingsaccounts/{id}/transactions", roles=WRITE, tags=TAGS)
+@v1.post("/savingsaccounts/{id}/transactions", roles=WRITE, tags=TAGS, response=SavingsResource)
 async def savings_transaction(request: ApiRequest) -> web.Response:
     """A deposit or withdrawal: `?command=deposit|withdrawal` (transactionDate, transactionAmount)."""
     command = command_of(request.query, {"deposit", "withdrawal"})

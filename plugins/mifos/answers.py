@@ -1,0 +1,50 @@
+"""The shapes Mifos/Fineract answers with, as pydantic models a plugin names in `response=`.
+
+They describe answers for the API document (and the contract tests that hold the server to it);
+nothing is validated at run time. Models are open (unknown members allowed), as Fineract's
+representations grow: they name what a client can count on, not everything there is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+__all__ = ("Currency", "DateArray", "EnumOption", "Number", "Paged", "Resource")
+
+T = TypeVar("T")
+
+DateArray = Annotated[list[int], Field(min_length=3, max_length=3)]
+"""A date as Fineract answers it: [year, month, day] (see `date_array`)."""
+Number = int | float
+"""An amount or a rate: a JSON number, whole amounts as integers (see `decimal_number`)."""
+
+
+class EnumOption(BaseModel):
+    """Fineract's enum value: `{"id": 300, "code": "clientStatusType.active", "value": "Active"}`."""
+
+    id: int
+    code: str | None = None
+    value: str
+
+
+class Currency(BaseModel):
+    code: str
+
+
+class Paged(BaseModel, Generic[T]):
+    """The paged list envelope (`page`): the total that matched, and this page's items."""
+
+    totalFilteredRecords: int = Field(ge=0)
+    pageItems: list[T]
+
+
+class Resource(BaseModel):
+    """What a write answers (create, update, command, delete): the ids it touched, and for an
+    update or a command the values that changed."""
+
+    officeId: int
+    clientId: int
+    resourceId: int
+    changes: dict[str, Any] | None = None
