@@ -293,10 +293,22 @@ def _status(gateway: Gateway) -> dict[str, Any]:
     }
 
 
+RESERVED = frozenset({"status", "reload", "validate", "explain"})
+"""Names of the admin endpoints beside `/admin/routes/{app}`: `/admin/routes/status` is the
+status (a GET), never an app's file, so no method reaches a file of that name (`Status` neither)."""
+
+
 def _app_name(request: ApiRequest) -> str:
     app = request.match_info["app"].lower()
     if not APP_NAME.match(app):
         raise Problem(400, "An app name is 1-64 characters: a-z, 0-9, '_', '-'")
+    if app in RESERVED:
+        raise Problem(
+            400,
+            f"{app!r} names an admin endpoint; its route file cannot be managed here "
+            f"(edit {app}.json in the routes folder, or give the app another name)",
+            slug="reserved-app-name",
+        )
     return app
 
 
