@@ -53,6 +53,32 @@ def _header(name: str, description: str) -> dict[str, Any]:
 _IF_MATCH = _header("If-Match", "The ETag read before: the change applies only to that version")
 
 
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+_APP_QUERY = _query(
+    "app",
+    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
+    "The app the text is the file of",
+)
+_EXPLAIN_QUERY = [
+    _APP_QUERY,
+    _query(
+        "method",
+        {"type": "string", "enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
+        "The method to try (default GET)",
+    ),
+    _query("path", {"type": "string", "pattern": "^/"}, "The path to try", required=True),
+]
+
+
 # answers (for the API document) ------------------------------------------------------------------
 class FileProblem(BaseModel):
     """An error or warning in a route file, where it is (1-based line and column)."""
@@ -145,7 +171,8 @@ async def routes_reload(request: ApiRequest) -> web.Response:
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"description": "A route file's text"}}},
-        }
+        },
+        "parameters": [_APP_QUERY],
     },
 )
 async def routes_validate(request: ApiRequest) -> web.Response:
@@ -164,7 +191,14 @@ async def routes_validate(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.post("/admin/routes/explain", roles=ADMIN, tags=TAGS, max_body=8 << 20, response=Explained)
+@routes.post(
+    "/admin/routes/explain",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    response=Explained,
+    openapi={"parameters": _EXPLAIN_QUERY},
+)
 async def routes_explain(request: ApiRequest) -> web.Response:
     """Explain `?method=&path=` against a file's text before it is saved (`?app=` names the app
     whose file the body replaces; the other apps' files are read from the routes folder)."""

@@ -17,6 +17,7 @@ from mifos import (
     check_date,
     command_body,
     command_of,
+    command_parameter,
     date_array,
     field_problem,
 )
@@ -64,7 +65,13 @@ TRANSITIONS = {
 }
 
 
-@v1.post("/clients/{id}", roles=WRITE, tags=TAGS, response=Resource)
+@v1.post(
+    "/clients/{id}",
+    roles=WRITE,
+    tags=TAGS,
+    response=Resource,
+    openapi=command_parameter(TRANSITIONS),
+)
 async def client_command(request: ApiRequest) -> web.Response:
     """Run a client command: `?command=activate` (activationDate) or `close` (closureDate)."""
     command = command_of(request.query, TRANSITIONS)

@@ -28,6 +28,7 @@ from mifos import (
     check_date,
     command_body,
     command_of,
+    command_parameter,
     date_array,
     decimal_number,
     field_problem,
@@ -203,7 +204,13 @@ def _amount(field: str, value: Decimal | None, *, limit: Decimal | None = None) 
     return []
 
 
-@v1.post("/loans/{id}", roles=WRITE, tags=TAGS, response=LoanResource)
+@v1.post(
+    "/loans/{id}",
+    roles=WRITE,
+    tags=TAGS,
+    response=LoanResource,
+    openapi=command_parameter(LOAN_COMMANDS),
+)
 async def loan_command(request: ApiRequest) -> web.Response:
     """Run a loan command: `?command=approve|undoApproval|reject|disburse`."""
     command = command_of(request.query, LOAN_COMMANDS)
@@ -276,7 +283,13 @@ async def loan_command(request: ApiRequest) -> web.Response:
     return _answer(loan, changes, **extra)
 
 
-@v1.post("/loans/{id}/transactions", roles=WRITE, tags=TAGS, response=LoanResource)
+@v1.post(
+    "/loans/{id}/transactions",
+    roles=WRITE,
+    tags=TAGS,
+    response=LoanResource,
+    openapi=command_parameter({"repayment"}),
+)
 async def loan_transaction(request: ApiRequest) -> web.Response:
     """A loan transaction: `?command=repayment` (transactionDate, transactionAmount)."""
     command_of(request.query, {"repayment"})

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from host import Plugin
 
-from .answers import Currency, DateArray, EnumOption, Number, Paged, Resource
+from .answers import (
+    Currency,
+    DateArray,
+    EnumOption,
+    Number,
+    Paged,
+    Resource,
+    command_parameter,
+)
 from .conventions import (
     DEFAULT_LIMIT,
     DEFAULT_LOCALE,
@@ -62,6 +70,7 @@ __all__ = (
     "client_page",
     "command_body",
     "command_of",
+    "command_parameter",
     "compile_date_format",
     "date_array",
     "decimal_number",

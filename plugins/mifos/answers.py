@@ -7,11 +7,20 @@ representations grow: they name what a client can count on, not everything there
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-__all__ = ("Currency", "DateArray", "EnumOption", "Number", "Paged", "Resource")
+__all__ = (
+    "Currency",
+    "DateArray",
+    "EnumOption",
+    "Number",
+    "Paged",
+    "Resource",
+    "command_parameter",
+)
 
 T = TypeVar("T")
 
@@ -48,3 +57,17 @@ class Resource(BaseModel):
     clientId: int
     resourceId: int
     changes: dict[str, Any] | None = None
+
+
+def command_parameter(allowed: Iterable[str]) -> dict[str, Any]:
+    """The `openapi` fragment of a command endpoint: its required `?command=` (`command_of`)."""
+    return {
+        "parameters": [
+            {
+                "name": "command",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string", "enum": sorted(allowed)},
+            }
+        ]
+    }
