@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 
 from host.loader import REGISTRY
-from host.pipeline import PIPELINE, ApiRequest, RouteDef, Routes
-from host.pipeline.routes import ResponseSchema
+from host.pipeline import PIPELINE, ApiRequest, ResponseSchema, RouteDef, Routes
 from host.plugin import Plugin
 
 __all__ = ("PROBLEM_SCHEMA", "answers", "build_document", "plugin", "response_schema")
@@ -80,7 +80,7 @@ def _add_bodies(op: dict[str, Any], route: RouteDef, schemas: dict[str, Any]) ->
     single = next(iter(declared.values())) if len(declared) == 1 else None
     responses = op["responses"]
     for code in declared:
-        responses.setdefault(code, {"description": "Success" if code < "300" else "Unavailable"})
+        responses.setdefault(code, {"description": HTTPStatus(int(code)).phrase})
     for code, answer in responses.items():
         if code == "default" or code == "204" or (code not in declared and code[0] != "2"):
             continue
