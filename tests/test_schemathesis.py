@@ -5,13 +5,13 @@ checks the answers: no server error, every answer matching the document.
 Every check runs, `response_schema_conformance` (each answer's body against the operation's
 schema) and `allow_header_conformance` (OPTIONS: `Allow` is the documented methods of the path)
 included, but one: `positive_data_acceptance` expects every schema-valid request to succeed, and
-with it on, 13 operations fail on rules a JSON Schema cannot state (measured with this seed):
-state (`If-Match` naming the current ETag of a route file; logging out an API key rather than a
-user token), values that must make sense rather than have a shape (a GraphQL query that parses, a
-workflow's own parameter names, a `?command=` body whose dates fit the account's history, batch
-items that refer to each other), and cross-field rules (a client needs `fullname` or
-`firstname` + `lastname`). Those refusals are 4xx problem+json, which the other checks hold to
-the document.
+with it on, 7 operations fail with this seed on rules a JSON Schema cannot state: state (PUT and
+DELETE of a route file need `If-Match` with the file's current ETag; logout is for user tokens and
+the run authenticates with an API key), values that must make sense rather than have a shape (a
+GraphQL query that parses, for GET and POST /graphql; batch items whose `relativeUrl` and
+`requestId` are usable), and a cross-field rule (a client needs `fullname` or `firstname` +
+`lastname`, not both). Those refusals are 4xx problem+json, which the other checks hold to the
+document. (Documenting `?command=` and the explain endpoint's `?path=` took this from 13 to 7.)
 Bounded: `MAX_EXAMPLES` per operation and a few minutes at most.
 """
 
