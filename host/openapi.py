@@ -17,12 +17,13 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE, ApiRequest, ResponseSchema, RouteDef, Routes
 from host.plugin import Plugin
 
-__all__ = ("PROBLEM_SCHEMA", "answers", "build_document", "plugin", "response_schema")
+__all__ = ("PROBLEM_SCHEMA", "Components", "answers", "build_document", "plugin")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\*?\}")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -44,22 +45,62 @@ PROBLEM_SCHEMA = {
 }
 
 
-def response_schema(declared: ResponseSchema, schemas: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of a declared response body; named models go into components (and are
-    referred to), anything else is inline. A dict is taken as a JSON Schema already."""
-    if isinstance(declared, Mapping):
-        return dict(declared)
-    schema = TypeAdapter(declared).json_schema(mode="serialization", ref_template=_COMPONENT)
-    for sub_name, sub in schema.pop("$defs", {}).items():
-        schemas.setdefault(sub_name, sub)
-    named = isinstance(declared, type) and (
-        issubclass(declared, BaseModel) or hasattr(declared, "__required_keys__")  # TypedDict
-    )
-    if not named:
-        return schema
-    name = _UNSAFE.sub("_", declared.__name__)  # Paged[Client] -> Paged_Client_
-    schemas.setdefault(name, schema)
-    return {"$ref": _COMPONENT.format(model=name)}
+class Components:
+    """The document's `components.schemas`, filled as the routes are described.
+
+    A model goes in under its own name, the models it uses under theirs. When a different schema
+    already has that name (another plugin's `Resource`), this one becomes `<plugin>.<Name>`, and
+    the references to it say so: two plugins' models never merge silently into one, wrong, schema.
+    """
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def schema_of(self, declared: ResponseSchema, owner: str, *, mode: JsonSchemaMode) -> Any:
+        """A declared body's JSON Schema, as a `$ref` for a named model (a pydantic model, a
+        TypedDict) and inline otherwise; a dict is taken as a JSON Schema already."""
+        if isinstance(declared, Mapping):
+            return dict(declared)
+        schema = TypeAdapter(declared).json_schema(mode=mode)
+        defs: dict[str, Any] = schema.pop("$defs", {})
+        named = isinstance(declared, type) and (
+            issubclass(declared, BaseModel) or hasattr(declared, "__required_keys__")  # TypedDict
+        )
+        if named:
+            top = _UNSAFE.sub("_", declared.__name__)  # Paged[Client] -> Paged_Client_
+            defs[top] = schema
+            schema = {"$ref": f"#/$defs/{top}"}
+        names = self._place(defs, owner)
+        return _rewrite(schema, names)
+
+    def _place(self, defs: dict[str, Any], owner: str) -> dict[str, str]:
+        """Put `defs` in; returns each one's component name (qualified where another differs)."""
+        qualified: set[str] = set()
+        while True:  # qualifying one name changes the references of those that use it
+            names = {n: f"{owner}.{n}" if n in qualified else n for n in defs}
+            placed = {names[n]: _rewrite(sub, names) for n, sub in defs.items()}
+            clash = {
+                n for n in defs if self.schemas.get(names[n], placed[names[n]]) != placed[names[n]]
+            }
+            if clash <= qualified:
+                break
+            qualified |= clash
+        for name, sub in placed.items():
+            self.schemas.setdefault(name, sub)
+        return names
+
+
+def _rewrite(value: Any, names: Mapping[str, str]) -> Any:
+    """`#/$defs/X` references as `#/components/schemas/<name of X>`."""
+    if isinstance(value, dict):
+        out = {k: _rewrite(v, names) for k, v in value.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            out["$ref"] = _COMPONENT.format(model=names[ref.removeprefix("#/$defs/")])
+        return out
+    if isinstance(value, list):
+        return [_rewrite(v, names) for v in value]
+    return value
 
 
 def _per_status(route: RouteDef) -> dict[str, ResponseSchema]:
@@ -72,7 +113,7 @@ def _per_status(route: RouteDef) -> dict[str, ResponseSchema]:
     return {str(route.status): declared}  # type: ignore[dict-item]  # a schema, not a table
 
 
-def _add_bodies(op: dict[str, Any], route: RouteDef, schemas: dict[str, Any]) -> None:
+def _add_bodies(op: dict[str, Any], route: RouteDef, components: Components) -> None:
     """Give each answer its JSON body schema: the declared one for its status (a status only
     `response` names, such as a 503, is added), else the route's single `response` for every
     success (a route answering 200 or 201 alike shows one body for both)."""
@@ -87,7 +128,9 @@ def _add_bodies(op: dict[str, Any], route: RouteDef, schemas: dict[str, Any]) ->
         schema = declared.get(code, single)
         content = dict(answer.get("content", {}))  # a copy: the route's fragment stays as declared
         if schema is not None and "application/json" not in content:
-            content["application/json"] = {"schema": response_schema(schema, schemas)}
+            content["application/json"] = {
+                "schema": components.schema_of(schema, route.plugin, mode="serialization")
+            }
         if content:
             answer["content"] = content
 
@@ -131,7 +174,7 @@ def _merge(op: dict[str, Any], extra: Mapping[str, Any], schemas: dict[str, Any]
             op[key] = value
 
 
-def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
+def _operation(route: RouteDef, components: Components) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"{route.plugin}.{route.version or 'root'}.{route.handler.__name__}",
         "summary": route.summary,
@@ -164,28 +207,21 @@ def _operation(route: RouteDef, schemas: dict[str, Any]) -> dict[str, Any]:
         if route.roles:
             op["x-roles"] = list(route.roles)
     if route.body is not None:
-        name = route.body.__name__
-        schema = route.body.model_json_schema(ref_template="#/components/schemas/{model}")
-        for sub_name, sub in schema.pop("$defs", {}).items():
-            schemas.setdefault(sub_name, sub)
-        schemas.setdefault(name, schema)
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
-        }
+        body = components.schema_of(route.body, route.plugin, mode="validation")
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if route.openapi:
-        _merge(op, route.openapi, schemas)
-    _add_bodies(op, route, schemas)
+        _merge(op, route.openapi, components.schemas)
+    _add_bodies(op, route, components)
     return op
 
 
 def build_document(routes: Sequence[RouteDef], plugins: list[dict[str, str]]) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    components = Components()
     paths: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
     for route in sorted(routes, key=lambda r: (r.full_path, r.method)):
         path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.full_path)
-        op = _operation(route, schemas)
+        op = _operation(route, components)
         base, n = op["operationId"], 2
         while op["operationId"] in used:  # one handler on two paths (an alias)
             op["operationId"] = f"{base}_{n}"
@@ -202,7 +238,7 @@ def build_document(routes: Sequence[RouteDef], plugins: list[dict[str, str]]) ->
         "x-plugins": plugins,
         "paths": paths,
         "components": {
-            "schemas": schemas,
+            "schemas": components.schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},

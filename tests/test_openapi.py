@@ -8,11 +8,15 @@ import datetime as dt
 import re
 from typing import Any
 
-from aiohttp import ClientResponse
+import pytest
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 
+from host.openapi import build_document
+from host.pipeline import RouteDef
 from tests.conftest import login
 
 
@@ -251,3 +255,45 @@ async def test_allow_lists_exactly_the_documented_methods(client: TestClient) ->
     resp = await client.put("/api/v1/admin/routes/Status", json={"routes": []}, headers=headers)
     assert resp.status == 400
     assert (await resp.json())["type"].endswith("/reserved-app-name")
+
+
+async def _nothing(request: Any) -> web.Response:
+    return web.Response()
+
+
+def test_two_plugins_models_of_one_name_stay_apart() -> None:
+    """Plugin `b` names its model `Resource` too: its schema goes in as `b.Resource`, and the
+    models that use it refer to that, so neither plugin's answers are described by the other's."""
+
+    class Resource(BaseModel):
+        id: int
+
+    first = Resource
+
+    class Resource(BaseModel):  # type: ignore[no-redef]  # the other plugin's, same name
+        name: str
+
+    class Listing(BaseModel):
+        items: list[Resource]
+
+    def route(plugin: str, path: str, response: Any) -> RouteDef:
+        return RouteDef("GET", path, _nothing, plugin=plugin, version="v1", response=response)
+
+    doc = build_document(
+        [route("a", "/a", first), route("b", "/b", Resource), route("b", "/bs", Listing)], []
+    )
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["Resource"]["required"] == ["id"]
+    assert schemas["b.Resource"]["required"] == ["name"]
+    items = schemas["Listing"]["properties"]["items"]["items"]
+    assert items == {"$ref": "#/components/schemas/b.Resource"}
+
+    def body_schema(path: str) -> Draft202012Validator:
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+        schema = content["application/json"]["schema"]
+        return Draft202012Validator({**schema, "components": doc["components"]})
+
+    body_schema("/api/v1/bs").validate({"items": [{"name": "x"}]})
+    with pytest.raises(ValidationError):  # a's Resource is not b's
+        body_schema("/api/v1/bs").validate({"items": [{"id": 1}]})
