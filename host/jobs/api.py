@@ -87,6 +87,24 @@ class WorkflowList(BaseModel):
     workflows: list[WorkflowView]
 
 
+def _query(**schemas: dict[str, Any]) -> dict[str, Any]:
+    """An `openapi` fragment of optional query parameters."""
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in schemas.items()
+        ]
+    }
+
+
+def _window(limit: int) -> dict[str, dict[str, Any]]:
+    """`offset` and `limit` as `_int` reads them."""
+    return {
+        "offset": {"type": "integer", "minimum": 0, "maximum": 10**9},
+        "limit": {"type": "integer", "minimum": 1, "maximum": limit},
+    }
+
+
 def _text(media: str, description: str) -> dict[str, Any]:
     """An `openapi` fragment for a 200 that is (also) text: SSE, CSV."""
     content = {media: {"schema": {"type": "string"}}}
@@ -173,7 +191,18 @@ ITEM_FIELDS = (
 )
 
 
-@routes.get("/jobs", tags=TAGS, response=JobPage)
+@routes.get(
+    "/jobs",
+    tags=TAGS,
+    response=JobPage,
+    openapi=_query(
+        state={"type": "string", "enum": list(JOB_STATES)},
+        kind={"type": "string"},
+        name={"type": "string"},
+        owner={"type": "string"},
+        **_window(500),
+    ),
+)
 async def list_jobs(request: ApiRequest) -> web.Response:
     """Jobs you may see (?state=, ?kind=, ?name=, ?owner= for admins; paged ?offset=&limit=)."""
     identity = _me(request)
@@ -205,7 +234,12 @@ async def get_job(request: ApiRequest) -> web.Response:
     return web.json_response(await _view(_service(request), await _job(request)))
 
 
-@routes.get("/jobs/{id}/items", tags=TAGS, response=JobItemPage)
+@routes.get(
+    "/jobs/{id}/items",
+    tags=TAGS,
+    response=JobItemPage,
+    openapi=_query(state={"type": "string", "enum": list(ITEM_STATES)}, **_window(1000)),
+)
 async def job_items(request: ApiRequest) -> web.Response:
     """The job's items with their results, paged (?state=failed&offset=&limit=)."""
     job = await _job(request)
@@ -275,9 +309,10 @@ async def retry_job(request: ApiRequest) -> web.Response:
 @routes.get(
     "/jobs/{id}/events",
     tags=TAGS,
-    openapi=_text(
-        "text/event-stream", "`progress` events (each a job, as GET shows it), then `end`"
-    ),
+    openapi={
+        **_text("text/event-stream", "`progress` events (each a job, as GET shows it), then `end`"),
+        **_query(untilPaused={"type": "string", "description": "Also end when the job pauses"}),
+    },
 )
 async def job_events(request: ApiRequest) -> web.StreamResponse:
     """Live progress as Server-Sent Events (`progress` events, then one `end`)."""
@@ -328,7 +363,10 @@ async def _stream_progress(
     "/jobs/{id}/report",
     tags=TAGS,
     response=JobReport,
-    openapi=_text("text/csv", "The job with every item's outcome (CSV: one row per item)"),
+    openapi={
+        **_text("text/csv", "The job with every item's outcome (CSV: one row per item)"),
+        **_query(format={"type": "string", "enum": ["json", "csv"]}),
+    },
 )
 async def job_report(request: ApiRequest) -> web.StreamResponse:
     """The job and every item's outcome: JSON, or CSV with ?format=csv (or Accept: text/csv)."""

@@ -17,6 +17,7 @@ from mifos import (
     Resource,
     date_array,
     field_problem,
+    list_parameters,
     page,
     paging,
     path_id,
@@ -121,7 +122,10 @@ async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     )
 
 
-@v1.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV1])
+LIST = list_parameters("officeId", text=("externalId",))
+
+
+@v1.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV1], openapi=LIST)
 async def list_clients(request: ApiRequest) -> web.Response:
     """Clients, paged with `offset`/`limit`; `externalId` and `officeId` filter."""
     return web.json_response(await _list(request, client_v1))
@@ -204,7 +208,7 @@ async def delete_client(request: ApiRequest) -> web.Response:
 
 
 # v2 ---------------------------------------------------------------------------------------------
-@v2.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV2])
+@v2.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV2], openapi=LIST)
 async def list_clients_v2(request: ApiRequest) -> web.Response:
     """Clients in the v2 representation (nested `name`, ISO dates), paged like v1."""
     return web.json_response(await _list(request, client_v2))

@@ -25,6 +25,7 @@ from mifos import (
     date_array,
     decimal_number,
     field_problem,
+    list_parameters,
     path_id,
 )
 from pydantic import BaseModel, Field
@@ -357,7 +358,13 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     )
 
 
-@v1.get("/loans", roles=READ, tags=TAGS, response=Paged[LoanV1])
+@v1.get(
+    "/loans",
+    roles=READ,
+    tags=TAGS,
+    response=Paged[LoanV1],
+    openapi=list_parameters("clientId"),
+)
 async def list_loans(request: ApiRequest) -> web.Response:
     """Loans, paged with `offset`/`limit`; `clientId` filters by client."""
     return web.json_response(

@@ -415,7 +415,23 @@ def loan_schedule(loan: Loan) -> dict[str, Any]:
 ASSOCIATIONS = frozenset({"repaymentSchedule", "transactions", "all"})
 
 
-@v1.get("/loans/{id}", roles=READ, tags=TAGS, response=LoanDetail)
+@v1.get(
+    "/loans/{id}",
+    roles=READ,
+    tags=TAGS,
+    response=LoanDetail,
+    openapi={
+        "parameters": [
+            {
+                "name": "associations",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Comma-separated: repaymentSchedule, transactions, all",
+            }
+        ]
+    },
+)
 async def read_loan(request: ApiRequest) -> web.Response:
     """One loan in Fineract's representation; `?associations=repaymentSchedule,transactions`
     (or `all`) adds the schedule and the transactions, as Fineract does."""

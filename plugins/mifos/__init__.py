@@ -18,6 +18,7 @@ from .answers import (
     Paged,
     Resource,
     command_parameter,
+    list_parameters,
 )
 from .conventions import (
     DEFAULT_LIMIT,
@@ -75,6 +76,7 @@ __all__ = (
     "date_array",
     "decimal_number",
     "field_problem",
+    "list_parameters",
     "locale_data",
     "numeric_id",
     "page",

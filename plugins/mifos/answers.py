@@ -12,6 +12,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from host import DB_INT_MAX
+
+from .conventions import MAX_LIMIT
+
 __all__ = (
     "Currency",
     "DateArray",
@@ -20,6 +24,7 @@ __all__ = (
     "Paged",
     "Resource",
     "command_parameter",
+    "list_parameters",
 )
 
 T = TypeVar("T")
@@ -69,5 +74,23 @@ def command_parameter(allowed: Iterable[str]) -> dict[str, Any]:
                 "required": True,
                 "schema": {"type": "string", "enum": sorted(allowed)},
             }
+        ]
+    }
+
+
+def list_parameters(*ids: str, text: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The `openapi` fragment of a paged list: `offset`, `limit` (`paging`), numeric id filters
+    such as `clientId` (`query_id`) and text filters such as `externalId`."""
+    number = {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX}
+    schemas = {
+        "offset": number,
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        **{name: dict(number) for name in ids},
+        **{name: {"type": "string"} for name in text},
+    }
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in schemas.items()
         ]
     }

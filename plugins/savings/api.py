@@ -23,6 +23,7 @@ from mifos import (
     date_array,
     decimal_number,
     field_problem,
+    list_parameters,
     path_id,
 )
 from pydantic import BaseModel, Field
@@ -193,7 +194,13 @@ v1.post(
 )(create_account)
 
 
-@v1.get("/savingsaccounts", roles=READ, tags=TAGS, response=Paged[SavingsV1])
+@v1.get(
+    "/savingsaccounts",
+    roles=READ,
+    tags=TAGS,
+    response=Paged[SavingsV1],
+    openapi=list_parameters("clientId"),
+)
 async def list_accounts(request: ApiRequest) -> web.Response:
     """Savings accounts, paged with `offset`/`limit`; `clientId` filters by client."""
     return web.json_response(
