@@ -250,11 +250,20 @@ async def test_allow_lists_exactly_the_documented_methods(client: TestClient) ->
     assert (await client.options(status)).headers["Allow"] == "GET, HEAD"
     resp = await client.put(status, data=b"{}")
     assert resp.status == 405 and resp.headers["Allow"] == "GET, HEAD"
-    # the same name another way round is refused, not written as an app's file
+    # the same name another way round is refused, not written as an app's file; the file API's
+    # own path takes every name
     headers = {"Authorization": f"Bearer {await login(client)}"}
     resp = await client.put("/api/v1/admin/routes/Status", json={"routes": []}, headers=headers)
     assert resp.status == 400
     assert (await resp.json())["type"].endswith("/reserved-app-name")
+    for name in ("status", "reload"):
+        path = f"/api/v1/admin/routes/files/{name}"
+        resp = await client.put(path, json={"version": 1, "routes": []}, headers=headers)
+        assert resp.status == 201, await resp.text()
+        resp = await client.get(path, headers=headers)
+        assert resp.status == 200 and await resp.json() == {"version": 1, "routes": []}
+    resp = await client.get("/api/v1/admin/routes/status", headers=headers)
+    assert {a["app"] for a in (await resp.json())["apps"]} == {"status", "reload"}
 
 
 async def _nothing(request: Any) -> web.Response:

@@ -1,5 +1,8 @@
 """Admin endpoints for routes.d (role admin): status, reload, and a versioned file API.
 
+The file API is at `/admin/routes/files/{app}`, which takes any app name; its first path,
+`/admin/routes/{app}`, is kept, for every name but those of its sibling endpoints (`status`...).
+
 The file API is what the admin UI edits through: GET gives the text and an ETag (content hash);
 PUT and DELETE need `If-Match` with that ETag (412 when someone saved in between, so no edit is
 lost; the check and the rename happen under a lock every process and instance shares, see
@@ -222,7 +225,19 @@ async def routes_explain(request: ApiRequest) -> web.Response:
     return web.json_response(await asyncio.to_thread(work))
 
 
-@routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS, response=ANY_FILE)
+FILES = "/admin/routes/files/{app}"
+"""The file API: one path for every app name."""
+FILE_ALIAS = "/admin/routes/{app}"
+"""Its first path, kept for clients of it: every app name but `RESERVED`, which its sibling
+endpoints (`/admin/routes/status`...) take."""
+_ALIAS = {
+    "deprecated": True,
+    "description": "The file API's first path, kept: it cannot name the apps `status`, `reload`, "
+    "`validate` or `explain` (400 reserved-app-name); `/api/v1/admin/routes/files/{app}` can.",
+}
+
+
+@routes.get(FILES, roles=ADMIN, tags=TAGS, response=ANY_FILE)
 async def routes_read(request: ApiRequest) -> web.Response:
     """The file's text, with its ETag for a later PUT/DELETE."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -232,25 +247,21 @@ async def routes_read(request: ApiRequest) -> web.Response:
     return web.Response(body=raw, content_type="application/json", headers={"ETag": _etag(raw)})
 
 
-@routes.put(
-    "/admin/routes/{app}",
-    roles=ADMIN,
-    tags=TAGS,
-    max_body=8 << 20,
-    response=Saved,
-    openapi={
-        "requestBody": _FILE_BODY,
-        "schemas": _SCHEMAS,
-        "parameters": [
-            _IF_MATCH,
-            _header("If-None-Match", "`*`: create; fails if the file exists"),
-        ],
-        "responses": {
-            "200": {"description": "Saved and applied"},
-            "201": {"description": "Created and applied"},
-        },
+_PUT = {
+    "requestBody": _FILE_BODY,
+    "schemas": _SCHEMAS,
+    "parameters": [
+        _IF_MATCH,
+        _header("If-None-Match", "`*`: create; fails if the file exists"),
+    ],
+    "responses": {
+        "200": {"description": "Saved and applied"},
+        "201": {"description": "Created and applied"},
     },
-)
+}
+
+
+@routes.put(FILES, roles=ADMIN, tags=TAGS, max_body=8 << 20, response=Saved, openapi=_PUT)
 async def routes_write(request: ApiRequest) -> web.Response:
     """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -290,15 +301,13 @@ async def routes_write(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.delete(
-    "/admin/routes/{app}",
-    roles=ADMIN,
-    tags=TAGS,
-    openapi={
-        "parameters": [{**_IF_MATCH, "required": True}],
-        "responses": {"204": {"description": "Deleted"}},
-    },
-)
+_DELETE = {
+    "parameters": [{**_IF_MATCH, "required": True}],
+    "responses": {"204": {"description": "Deleted"}},
+}
+
+
+@routes.delete(FILES, roles=ADMIN, tags=TAGS, openapi=_DELETE)
 async def routes_delete(request: ApiRequest) -> web.Response:
     """Remove the file (If-Match required); the app stops being served."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -318,6 +327,18 @@ async def routes_delete(request: ApiRequest) -> web.Response:
     return web.Response(status=204)
 
 
+routes.get(FILE_ALIAS, roles=ADMIN, tags=TAGS, response=ANY_FILE, openapi=_ALIAS)(routes_read)
+routes.put(
+    FILE_ALIAS,
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    response=Saved,
+    openapi={**_PUT, **_ALIAS},
+)(routes_write)
+routes.delete(FILE_ALIAS, roles=ADMIN, tags=TAGS, openapi={**_DELETE, **_ALIAS})(routes_delete)
+
+
 def _status(gateway: Gateway) -> dict[str, Any]:
     store = gateway.store
     return {
@@ -328,19 +349,19 @@ def _status(gateway: Gateway) -> dict[str, Any]:
 
 
 RESERVED = frozenset({"status", "reload", "validate", "explain"})
-"""Names of the admin endpoints beside `/admin/routes/{app}`: `/admin/routes/status` is the
-status (a GET), never an app's file, so no method reaches a file of that name (`Status` neither)."""
+"""Names of the admin endpoints beside `FILE_ALIAS`: `/admin/routes/status` is the status (a GET),
+never an app's file, so on that path no method reaches a file of that name (`Status` neither)."""
 
 
 def _app_name(request: ApiRequest) -> str:
     app = request.match_info["app"].lower()
     if not APP_NAME.match(app):
         raise Problem(400, "An app name is 1-64 characters: a-z, 0-9, '_', '-'")
-    if app in RESERVED:
+    if app in RESERVED and request.route is not None and request.route.path == FILE_ALIAS:
         raise Problem(
             400,
-            f"{app!r} names an admin endpoint; its route file cannot be managed here "
-            f"(edit {app}.json in the routes folder, or give the app another name)",
+            f"{app!r} names an admin endpoint on this path; the file of app {app!r} is at "
+            f"/api/v1/admin/routes/files/{app}",
             slug="reserved-app-name",
         )
     return app
