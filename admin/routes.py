@@ -84,7 +84,8 @@ def check_app_name(app: str) -> str:
 
 
 def _api_path(app: str, suffix: str = "") -> str:
-    return f"{API}/{quote(app, safe='')}{suffix}"
+    """The app's file in the file API (`files/{app}`: any name, `status` and `reload` included)."""
+    return f"{API}/files/{quote(app, safe='')}{suffix}"
 
 
 def file_problems(result: ApiResult, text: str) -> list[FileProblem]:

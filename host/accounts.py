@@ -32,9 +32,49 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class Token(BaseModel):
+    """A bearer token for `Authorization: Bearer ...`, valid `expires_in` seconds."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    username: str
+    roles: list[str]
+
+
+class WhoAmI(BaseModel):
+    subject: str
+    roles: list[str]
+    kind: str
+    tenant: str | None
+
+
+class ApiKeyView(BaseModel):
+    """An API key as listed (never its secret)."""
+
+    id: int
+    name: str
+    prefix: str
+    roles: list[str]
+    active: bool
+    createdAt: str
+
+
+class NewApiKeyAnswer(ApiKeyView):
+    key: str
+    """The secret, shown in this answer only."""
+
+
 # no transaction: the password check waits for the CPU pool, and an open SQLite transaction would
 # hold the one connection (and every other request) for that long
-@routes.post("/authentication", public=True, body=Credentials, tags=("auth",), transaction=False)
+@routes.post(
+    "/authentication",
+    public=True,
+    body=Credentials,
+    tags=("auth",),
+    transaction=False,
+    response=Token,
+)
 async def authenticate(request: ApiRequest[Credentials]) -> web.Response:
     """Exchange a username and password for a bearer token."""
     creds = request.validated
@@ -116,7 +156,7 @@ def request_address(request: ApiRequest[Any]) -> str:
     )
 
 
-@routes.get("/me", tags=("auth",))
+@routes.get("/me", tags=("auth",), response=WhoAmI)
 async def whoami(request: ApiRequest) -> web.Response:
     """The identity this call runs as."""
     identity = request.identity
@@ -153,6 +193,8 @@ def _key_json(row: ApiKey) -> dict[str, object]:
     roles=(ADMIN_ROLE,),
     body=NewApiKey,
     tags=("auth",),
+    status=201,
+    response=NewApiKeyAnswer,
     openapi={"responses": {"201": {"description": "Created; `key` is shown this once"}}},
 )
 async def create_api_key(request: ApiRequest[NewApiKey]) -> web.Response:
@@ -162,13 +204,13 @@ async def create_api_key(request: ApiRequest[NewApiKey]) -> web.Response:
     return web.json_response({**_key_json(row), "key": key}, status=201)
 
 
-@routes.get("/apikeys", roles=(ADMIN_ROLE,), tags=("auth",))
+@routes.get("/apikeys", roles=(ADMIN_ROLE,), tags=("auth",), response=list[ApiKeyView])
 async def list_api_keys(request: ApiRequest) -> web.Response:
     """API keys (never their secrets)."""
     return web.json_response([_key_json(row) for row in await ApiKey.all().order_by("id")])
 
 
-@routes.delete("/apikeys/{id}", roles=(ADMIN_ROLE,), tags=("auth",))
+@routes.delete("/apikeys/{id}", roles=(ADMIN_ROLE,), tags=("auth",), response=ApiKeyView)
 async def revoke_api_key(request: ApiRequest) -> web.Response:
     """Revoke an API key; it stops working at once."""
     row = await ApiKey.get(id=_int_id(request.match_info["id"]))

@@ -52,11 +52,28 @@ class NewItem(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
+class ItemView(BaseModel):  # what the answers hold: /api/openapi.json shows it (response=)
+    id: int
+    title: str
+    seen: bool
+
+
+class Created(BaseModel):
+    resourceId: int
+
+
 def item_json(item: Item) -> dict[str, Any]:
     return {"id": item.id, "title": item.title, "seen": item.seen}
 
 
-@v1.post("/__NAME__/items", roles=("__NAME__:write",), body=NewItem, summary="Create an item")
+@v1.post(
+    "/__NAME__/items",
+    roles=("__NAME__:write",),
+    body=NewItem,
+    status=201,
+    response=Created,
+    summary="Create an item",
+)
 async def create_item(request: ApiRequest[NewItem]) -> web.Response:
     body = request.validated
     item = await Item.create(title=body.title)
@@ -64,7 +81,9 @@ async def create_item(request: ApiRequest[NewItem]) -> web.Response:
     return web.json_response({"resourceId": item.id}, status=201)
 
 
-@v1.get("/__NAME__/items/{id}", roles=("__NAME__:read",), summary="Read an item")
+@v1.get(
+    "/__NAME__/items/{id}", roles=("__NAME__:read",), response=ItemView, summary="Read an item"
+)
 async def get_item(request: ApiRequest) -> web.Response:
     raw = request.match_info["id"]
     item = await Item.get_or_none(id=int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None

@@ -149,3 +149,34 @@ def test_unknown_method_and_duplicate_route_are_refused() -> None:
     r.add("/c/{other}", ["POST"], "post")  # another method on the same shape is fine
     assert r.match("POST", "/c/1").params == {"other": "1"}  # each route names its own
     assert r.match("GET", "/c/1").params == {"id": "1"}
+
+
+def test_a_resource_router_gives_a_path_to_its_most_specific_pattern() -> None:
+    """The plugin API's router (OpenAPI's rule): `/a/status` is its own resource, so a method it
+    lacks is a 405 naming its methods alone, not a fall-back to `/a/{x}` (whose `Allow` would list
+    methods the document does not give `/a/status`); other paths still reach `/a/{x}`."""
+    r: Router[str] = Router(resources=True)
+    r.add("/a/status", ["GET"], "status")
+    r.add("/a/{x}", ["GET", "PUT", "DELETE"], "app")
+    r.add("/a/{x}/d", ["GET"], "deeper")
+    for method in ("PUT", "DELETE", "OPTIONS"):
+        with pytest.raises(MethodNotAllowed) as refused:
+            r.match(method, "/a/status")
+        assert refused.value.allowed == ("GET", "HEAD")
+    assert target(r, "/a/status", "HEAD")[0] == "status"
+    assert target(r, "/a/other", "PUT") == ("app", {"x": "other"})
+    with pytest.raises(MethodNotAllowed) as refused:
+        r.match("OPTIONS", "/a/other")
+    assert refused.value.allowed == ("DELETE", "GET", "HEAD", "PUT")
+    # a branch with no resource at the path still backtracks
+    assert target(r, "/a/status/d") == ("deeper", {"x": "status"})
+    # the route-file router keeps backtracking for a method
+    files: Router[str] = Router()
+    files.add("/a/status", ["GET"], "status")
+    files.add("/a/{x}", ["GET", "PUT"], "app")
+    assert target(files, "/a/status", "PUT") == ("app", {"x": "status"})
+
+
+def test_a_resource_router_has_no_priorities() -> None:
+    with pytest.raises(PatternError):
+        Router[str](resources=True).add("/a", ["GET"], "a", priority=1)

@@ -51,6 +51,42 @@ BATCH_ITEM = {
         "atomicityGroup": {"type": "string"},
     },
 }
+BATCH_RESULT = {
+    "type": "object",
+    "description": "One item's answer; `body` is its JSON as a string (Fineract's shape)",
+    "required": ["requestId", "statusCode", "headers", "body"],
+    "properties": {
+        "requestId": {"type": ["integer", "string"]},
+        "statusCode": {"type": "integer"},
+        "headers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+            },
+        },
+        "body": {"type": ["string", "null"]},
+    },
+}
+BATCH_PLAN = {
+    "type": "object",
+    "description": "`?dryRun=true`: the plan, nothing run",
+    "required": ["dryRun", "items", "enclosingTransaction", "concurrency", "levels", "order"],
+    "properties": {
+        "dryRun": {"const": True},
+        "items": {"type": "integer"},
+        "enclosingTransaction": {"type": "boolean"},
+        "concurrency": {"type": "integer"},
+        "levels": {"type": "array", "items": {"type": "array"}},
+        "atomicityGroups": {"type": "object"},
+        "order": {"type": "array"},
+    },
+}
+BATCH_JOB = {
+    "type": "object",
+    "description": "The job the batch became, as `GET /api/v1/jobs/{id}` shows it",
+    "required": ["id", "state", "links"],
+}
 BATCH_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -64,14 +100,34 @@ BATCH_OPENAPI: dict[str, Any] = {
             }
         },
     },
-    "schemas": {"BatchItem": BATCH_ITEM},
+    "schemas": {"BatchItem": BATCH_ITEM, "BatchResult": BATCH_RESULT, "BatchPlan": BATCH_PLAN},
     "parameters": [
         {"name": n, "in": "query", "required": False, "schema": {"type": "boolean"}}
         for n in ("enclosingTransaction", "dryRun", "async")
     ],
     "responses": {
-        "200": {"description": "Every item's answer, in request order"},
-        "202": {"description": "Accepted as a job (`?async=true` or Prefer: respond-async)"},
+        "200": {
+            "description": "Every item's answer, in request order (one a line with "
+            "`Accept: application/x-ndjson`), or the plan of a dry run",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/BatchResult"},
+                            },
+                            {"$ref": "#/components/schemas/BatchPlan"},
+                        ]
+                    }
+                },
+                NDJSON: {"schema": {"$ref": "#/components/schemas/BatchResult"}},
+            },
+        },
+        "202": {
+            "description": "Accepted as a job (`?async=true` or Prefer: respond-async)",
+            "content": {"application/json": {"schema": BATCH_JOB}},
+        },
     },
 }
 

@@ -1,5 +1,8 @@
 """Admin endpoints for routes.d (role admin): status, reload, and a versioned file API.
 
+The file API is at `/admin/routes/files/{app}`, which takes any app name; its first path,
+`/admin/routes/{app}`, is kept, for every name but those of its sibling endpoints (`status`...).
+
 The file API is what the admin UI edits through: GET gives the text and an ETag (content hash);
 PUT and DELETE need `If-Match` with that ETag (412 when someone saved in between, so no edit is
 lost; the check and the rename happen under a lock every process and instance shares, see
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from host.auth import ADMIN_ROLE
 from host.gateway.explain import explain
@@ -52,14 +56,106 @@ def _header(name: str, description: str) -> dict[str, Any]:
 _IF_MATCH = _header("If-Match", "The ETag read before: the change applies only to that version")
 
 
-@routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS)
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+_APP_QUERY = _query(
+    "app",
+    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
+    "The app the text is the file of",
+)
+_EXPLAIN_QUERY = [
+    _APP_QUERY,
+    _query(
+        "method",
+        {"type": "string", "enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
+        "The method to try (default GET)",
+    ),
+    _query("path", {"type": "string", "pattern": "^/"}, "The path to try", required=True),
+]
+
+
+# answers (for the API document) ------------------------------------------------------------------
+class FileProblem(BaseModel):
+    """An error or warning in a route file, where it is (1-based line and column)."""
+
+    message: str
+    line: int
+    column: int
+    pointer: str = ""
+
+
+class AppFileStatus(BaseModel):
+    """One app's route file: what is served (`hash`), what is on disk, the last error."""
+
+    app: str
+    file: str
+    state: str
+    hash: str | None
+    file_hash: str | None
+    applied_at: str | None
+    checked_at: str | None
+    routes: int
+    last_error: dict[str, Any] | None
+    errors: list[FileProblem]
+    warnings: list[FileProblem]
+
+
+class RoutesStatus(BaseModel):
+    dir: str
+    reloads: int
+    apps: list[AppFileStatus]
+
+
+class RoutesReloaded(RoutesStatus):
+    reload: dict[str, list[str]]
+    """The apps applied, failed and removed by this reload."""
+
+
+class Validation(BaseModel):
+    valid: bool
+    routes: int
+    errors: list[FileProblem]
+    warnings: list[FileProblem]
+
+
+class Explained(BaseModel):
+    """What the gateway would answer (`status`, before roles), and why (`explanation`)."""
+
+    method: str
+    path: str
+    status: int
+    app: str | None
+    app_path: str
+    route: dict[str, Any] | None
+    explanation: list[str]
+
+
+class Saved(BaseModel):
+    app: str
+    hash: str
+    warnings: list[FileProblem]
+    status: AppFileStatus | None
+
+
+ANY_FILE = {"description": "The file's text as saved (a RouteFile, unless edited by hand)"}
+
+
+@routes.get("/admin/routes/status", roles=ADMIN, tags=TAGS, response=RoutesStatus)
 async def routes_status(request: ApiRequest) -> web.Response:
     """Every app's route file: hash, applied time, routes, last error (line/column)."""
     gateway = request.app[GATEWAY]
     return web.json_response(_status(gateway))
 
 
-@routes.post("/admin/routes/reload", roles=ADMIN, tags=TAGS)
+@routes.post("/admin/routes/reload", roles=ADMIN, tags=TAGS, response=RoutesReloaded)
 async def routes_reload(request: ApiRequest) -> web.Response:
     """Re-read and re-validate every file now (as SIGHUP does)."""
     gateway = request.app[GATEWAY]
@@ -72,12 +168,14 @@ async def routes_reload(request: ApiRequest) -> web.Response:
     roles=ADMIN,
     tags=TAGS,
     max_body=8 << 20,
+    response=Validation,
     # any text: checking it against the route file schema is what this endpoint does
     openapi={
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"description": "A route file's text"}}},
-        }
+        },
+        "parameters": [_APP_QUERY],
     },
 )
 async def routes_validate(request: ApiRequest) -> web.Response:
@@ -96,7 +194,14 @@ async def routes_validate(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.post("/admin/routes/explain", roles=ADMIN, tags=TAGS, max_body=8 << 20)
+@routes.post(
+    "/admin/routes/explain",
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    response=Explained,
+    openapi={"parameters": _EXPLAIN_QUERY},
+)
 async def routes_explain(request: ApiRequest) -> web.Response:
     """Explain `?method=&path=` against a file's text before it is saved (`?app=` names the app
     whose file the body replaces; the other apps' files are read from the routes folder)."""
@@ -120,7 +225,19 @@ async def routes_explain(request: ApiRequest) -> web.Response:
     return web.json_response(await asyncio.to_thread(work))
 
 
-@routes.get("/admin/routes/{app}", roles=ADMIN, tags=TAGS)
+FILES = "/admin/routes/files/{app}"
+"""The file API: one path for every app name."""
+FILE_ALIAS = "/admin/routes/{app}"
+"""Its first path, kept for clients of it: every app name but `RESERVED`, which its sibling
+endpoints (`/admin/routes/status`...) take."""
+_ALIAS = {
+    "deprecated": True,
+    "description": "The file API's first path, kept: it cannot name the apps `status`, `reload`, "
+    "`validate` or `explain` (400 reserved-app-name); `/api/v1/admin/routes/files/{app}` can.",
+}
+
+
+@routes.get(FILES, roles=ADMIN, tags=TAGS, response=ANY_FILE)
 async def routes_read(request: ApiRequest) -> web.Response:
     """The file's text, with its ETag for a later PUT/DELETE."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -130,24 +247,21 @@ async def routes_read(request: ApiRequest) -> web.Response:
     return web.Response(body=raw, content_type="application/json", headers={"ETag": _etag(raw)})
 
 
-@routes.put(
-    "/admin/routes/{app}",
-    roles=ADMIN,
-    tags=TAGS,
-    max_body=8 << 20,
-    openapi={
-        "requestBody": _FILE_BODY,
-        "schemas": _SCHEMAS,
-        "parameters": [
-            _IF_MATCH,
-            _header("If-None-Match", "`*`: create; fails if the file exists"),
-        ],
-        "responses": {
-            "200": {"description": "Saved and applied"},
-            "201": {"description": "Created and applied"},
-        },
+_PUT = {
+    "requestBody": _FILE_BODY,
+    "schemas": _SCHEMAS,
+    "parameters": [
+        _IF_MATCH,
+        _header("If-None-Match", "`*`: create; fails if the file exists"),
+    ],
+    "responses": {
+        "200": {"description": "Saved and applied"},
+        "201": {"description": "Created and applied"},
     },
-)
+}
+
+
+@routes.put(FILES, roles=ADMIN, tags=TAGS, max_body=8 << 20, response=Saved, openapi=_PUT)
 async def routes_write(request: ApiRequest) -> web.Response:
     """Create or replace the file: If-Match (or If-None-Match: * to create), validated, atomic."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -187,15 +301,13 @@ async def routes_write(request: ApiRequest) -> web.Response:
     )
 
 
-@routes.delete(
-    "/admin/routes/{app}",
-    roles=ADMIN,
-    tags=TAGS,
-    openapi={
-        "parameters": [{**_IF_MATCH, "required": True}],
-        "responses": {"204": {"description": "Deleted"}},
-    },
-)
+_DELETE = {
+    "parameters": [{**_IF_MATCH, "required": True}],
+    "responses": {"204": {"description": "Deleted"}},
+}
+
+
+@routes.delete(FILES, roles=ADMIN, tags=TAGS, openapi=_DELETE)
 async def routes_delete(request: ApiRequest) -> web.Response:
     """Remove the file (If-Match required); the app stops being served."""
     gateway, app = request.app[GATEWAY], _app_name(request)
@@ -215,6 +327,18 @@ async def routes_delete(request: ApiRequest) -> web.Response:
     return web.Response(status=204)
 
 
+routes.get(FILE_ALIAS, roles=ADMIN, tags=TAGS, response=ANY_FILE, openapi=_ALIAS)(routes_read)
+routes.put(
+    FILE_ALIAS,
+    roles=ADMIN,
+    tags=TAGS,
+    max_body=8 << 20,
+    response=Saved,
+    openapi={**_PUT, **_ALIAS},
+)(routes_write)
+routes.delete(FILE_ALIAS, roles=ADMIN, tags=TAGS, openapi={**_DELETE, **_ALIAS})(routes_delete)
+
+
 def _status(gateway: Gateway) -> dict[str, Any]:
     store = gateway.store
     return {
@@ -224,10 +348,22 @@ def _status(gateway: Gateway) -> dict[str, Any]:
     }
 
 
+RESERVED = frozenset({"status", "reload", "validate", "explain"})
+"""Names of the admin endpoints beside `FILE_ALIAS`: `/admin/routes/status` is the status (a GET),
+never an app's file, so on that path no method reaches a file of that name (`Status` neither)."""
+
+
 def _app_name(request: ApiRequest) -> str:
     app = request.match_info["app"].lower()
     if not APP_NAME.match(app):
         raise Problem(400, "An app name is 1-64 characters: a-z, 0-9, '_', '-'")
+    if app in RESERVED and request.route is not None and request.route.path == FILE_ALIAS:
+        raise Problem(
+            400,
+            f"{app!r} names an admin endpoint on this path; the file of app {app!r} is at "
+            f"/api/v1/admin/routes/files/{app}",
+            slug="reserved-app-name",
+        )
     return app
 
 

@@ -289,6 +289,81 @@ def field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
 # HTTP: two ordinary pipeline routes ------------------------------------------------------------
 routes = Routes()
 
+GRAPHQL_ERROR = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "message": {"type": "string"},
+        "path": {"type": "array"},
+        "locations": {"type": "array"},
+        "extensions": {"type": "object"},
+    },
+}
+GRAPHQL_RESULT = {
+    "type": "object",
+    "description": "GraphQL over HTTP: `data`, and `errors` of fields that failed",
+    "required": ["data"],
+    "properties": {
+        "data": {"type": ["object", "null"]},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/GraphQLError"}},
+    },
+}
+_REFUSED = {
+    "description": "A query that cannot run: GraphQL errors (parse, validation, variables), "
+    "or a problem+json for a malformed request or a query over a limit",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["errors"],
+                "properties": {
+                    "errors": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/GraphQLError"},
+                    }
+                },
+            }
+        },
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    },
+}
+_GET_OPENAPI = {
+    "schemas": {"GraphQLError": GRAPHQL_ERROR},
+    "parameters": [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "variables", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "operationName", "in": "query", "required": False, "schema": {"type": "string"}},
+    ],
+    "responses": {
+        "200": {
+            "description": "The result; a browser (Accept: text/html) without `query` gets the "
+            "query page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        "400": _REFUSED,
+    },
+}
+_POST_OPENAPI = {
+    "schemas": {"GraphQLError": GRAPHQL_ERROR},
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["query"],
+                    "properties": {
+                        "query": {"type": "string", "minLength": 1},
+                        "variables": {"type": ["object", "null"]},
+                        "operationName": {"type": ["string", "null"]},
+                    },
+                }
+            }
+        },
+    },
+    "responses": {"400": _REFUSED},
+}
+
 
 def _context(request: ApiRequest[None]) -> GraphQLContext:
     identity = request.identity
@@ -307,7 +382,14 @@ def _wants_page(request: ApiRequest[None]) -> bool:
     return "text/html" in request.headers.get("Accept", "") and "query" not in request.query
 
 
-@routes.get("/graphql", public=True, transaction=False, tags=("graphql",))
+@routes.get(
+    "/graphql",
+    public=True,
+    transaction=False,
+    tags=("graphql",),
+    response=GRAPHQL_RESULT,
+    openapi=_GET_OPENAPI,
+)
 async def graphql_get(request: ApiRequest[None]) -> web.StreamResponse:
     """A query in the URL; a browser without one gets the query page (public, holds no data)."""
     if _wants_page(request):
@@ -334,7 +416,13 @@ async def graphql_get(request: ApiRequest[None]) -> web.StreamResponse:
     )
 
 
-@routes.post("/graphql", transaction=False, tags=("graphql",))
+@routes.post(
+    "/graphql",
+    transaction=False,
+    tags=("graphql",),
+    response=GRAPHQL_RESULT,
+    openapi=_POST_OPENAPI,
+)
 async def graphql_post(request: ApiRequest[None]) -> web.StreamResponse:
     """Run a query or mutation: `{query, variables, operationName}` (GraphQL over HTTP)."""
     context = _context(request)

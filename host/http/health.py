@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 from tortoise import connections
 
 from host.data.db import CONNECTION
@@ -25,6 +26,33 @@ from host.plugin import HEALTH, Plugin
 __all__ = ("READINESS", "Readiness", "healthz", "metrics", "plugin", "readyz")
 
 routes = Routes()
+
+
+class ReadyAnswer(BaseModel):
+    """`status`: ready, starting, draining or unavailable (the last three with 503)."""
+
+    status: str
+    db: dict[str, Any] | None = None
+
+
+class HealthAnswer(BaseModel):
+    """`status`: ok or degraded (503 when the database is down, or draining); each part (db,
+    plugins, routes, jobs, graphql...) reports under its own name, `problems` lists what is wrong."""
+
+    status: str
+    db: dict[str, Any] | None = None
+    plugins: dict[str, list[dict[str, Any]]] | None = None
+    problems: list[str] | None = None
+
+
+_METRICS_TEXT = {
+    "responses": {
+        "200": {
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+}
 
 
 @dataclass
@@ -53,7 +81,13 @@ def _install(app: web.Application) -> None:
     app.on_shutdown.append(stopping)
 
 
-@routes.get("/readyz", public=True, transaction=False, tags=("meta",))
+@routes.get(
+    "/readyz",
+    public=True,
+    transaction=False,
+    tags=("meta",),
+    response={200: ReadyAnswer, 503: ReadyAnswer},
+)
 async def readyz(request: ApiRequest[None]) -> web.Response:
     """Readiness for a load balancer: 503 while starting, draining, or the database is down."""
     state = request.app.get(READINESS) or Readiness()
@@ -76,7 +110,13 @@ async def database_status() -> dict[str, Any]:
     return {"status": "ok", "dialect": conn.capabilities.dialect}
 
 
-@routes.get("/healthz", public=True, transaction=False, tags=("meta",))
+@routes.get(
+    "/healthz",
+    public=True,
+    transaction=False,
+    tags=("meta",),
+    response={200: HealthAnswer, 503: HealthAnswer},
+)
 async def healthz(request: ApiRequest[None]) -> web.Response:
     """Liveness and a summary of every part: database, plugins, routes, jobs, GraphQL."""
     if is_draining(request.app):  # SIGTERM: tell the load balancer first (host.drain)
@@ -112,7 +152,7 @@ async def healthz(request: ApiRequest[None]) -> web.Response:
     return web.json_response(body, status=503 if db_down else 200)
 
 
-@routes.get("/metrics", public=True, transaction=False, tags=("meta",))
+@routes.get("/metrics", public=True, transaction=False, tags=("meta",), openapi=_METRICS_TEXT)
 async def metrics(request: ApiRequest[None]) -> web.Response:
     """Prometheus metrics (text exposition format)."""
     m = request.app[METRICS]

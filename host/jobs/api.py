@@ -23,7 +23,7 @@ from host.data.db import db_int
 from host.drain import track_stream
 from host.jobs.models import ITEM_STATES, JOB_STATES, TERMINAL, Job, JobItem, Schedule
 from host.jobs.service import JOBS, JobService
-from host.jobs.views import iso, job_view
+from host.jobs.views import JobView, iso, job_view
 from host.jobs.workflows import list_workflows
 from host.pipeline import ApiRequest, Routes
 from host.problems import Problem
@@ -32,6 +32,83 @@ __all__ = ("routes", "submit_async_batch")
 
 routes = Routes()
 TAGS = ("jobs",)
+
+
+# answers (for the API document) ------------------------------------------------------------
+class JobPage(BaseModel):
+    totalFilteredRecords: int
+    pageItems: list[JobView]
+
+
+class JobItemView(BaseModel):
+    """One item of a job and its outcome (`item_view`); the report leaves `request` out."""
+
+    seq: int
+    requestId: Any
+    state: str
+    attempts: int
+    statusCode: int | None
+    body: Any
+    error: str | None
+    request: dict[str, Any] | None = None
+    nextAttemptAt: str | None
+    startedAt: str | None
+    finishedAt: str | None
+
+
+class JobItemPage(BaseModel):
+    totalFilteredRecords: int
+    pageItems: list[JobItemView]
+
+
+class JobControlled(JobView):
+    """The job after pause/resume/cancel/retry; a retry also says how many items it queued."""
+
+    retried: int | None = None
+
+
+class JobReport(JobView):
+    items: list[JobItemView]
+
+
+class WorkflowView(BaseModel):
+    name: str
+    plugin: str
+    description: str
+    params: dict[str, Any]
+    schedule: str | None
+    chunked: bool
+    nextRun: Any = None
+    lastRun: Any = None
+    lastJobId: int | None = None
+
+
+class WorkflowList(BaseModel):
+    workflows: list[WorkflowView]
+
+
+def _query(**schemas: dict[str, Any]) -> dict[str, Any]:
+    """An `openapi` fragment of optional query parameters."""
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in schemas.items()
+        ]
+    }
+
+
+def _window(limit: int) -> dict[str, dict[str, Any]]:
+    """`offset` and `limit` as `_int` reads them."""
+    return {
+        "offset": {"type": "integer", "minimum": 0, "maximum": 10**9},
+        "limit": {"type": "integer", "minimum": 1, "maximum": limit},
+    }
+
+
+def _text(media: str, description: str) -> dict[str, Any]:
+    """An `openapi` fragment for a 200 that is (also) text: SSE, CSV."""
+    content = {media: {"schema": {"type": "string"}}}
+    return {"responses": {"200": {"description": description, "content": content}}}
 
 
 def _service(request: ApiRequest[Any]) -> JobService:
@@ -114,7 +191,18 @@ ITEM_FIELDS = (
 )
 
 
-@routes.get("/jobs", tags=TAGS)
+@routes.get(
+    "/jobs",
+    tags=TAGS,
+    response=JobPage,
+    openapi=_query(
+        state={"type": "string", "enum": list(JOB_STATES)},
+        kind={"type": "string"},
+        name={"type": "string"},
+        owner={"type": "string"},
+        **_window(500),
+    ),
+)
 async def list_jobs(request: ApiRequest) -> web.Response:
     """Jobs you may see (?state=, ?kind=, ?name=, ?owner= for admins; paged ?offset=&limit=)."""
     identity = _me(request)
@@ -140,13 +228,18 @@ async def list_jobs(request: ApiRequest) -> web.Response:
     return web.json_response({"totalFilteredRecords": total, "pageItems": page})
 
 
-@routes.get("/jobs/{id}", tags=TAGS)
+@routes.get("/jobs/{id}", tags=TAGS, response=JobView)
 async def get_job(request: ApiRequest) -> web.Response:
     """A job: state, counts by item state, progress, throughput and timing."""
     return web.json_response(await _view(_service(request), await _job(request)))
 
 
-@routes.get("/jobs/{id}/items", tags=TAGS)
+@routes.get(
+    "/jobs/{id}/items",
+    tags=TAGS,
+    response=JobItemPage,
+    openapi=_query(state={"type": "string", "enum": list(ITEM_STATES)}, **_window(1000)),
+)
 async def job_items(request: ApiRequest) -> web.Response:
     """The job's items with their results, paged (?state=failed&offset=&limit=)."""
     job = await _job(request)
@@ -189,31 +282,38 @@ async def _control(request: ApiRequest, action: str) -> web.Response:
     return web.json_response({**(await _view(service, job)), **extra})
 
 
-@routes.post("/jobs/{id}/pause", tags=TAGS)
+@routes.post("/jobs/{id}/pause", tags=TAGS, response=JobControlled)
 async def pause_job(request: ApiRequest) -> web.Response:
     """Pause: running items finish, no new item starts, on every worker; survives restarts."""
     return await _control(request, "pause")
 
 
-@routes.post("/jobs/{id}/resume", tags=TAGS)
+@routes.post("/jobs/{id}/resume", tags=TAGS, response=JobControlled)
 async def resume_job(request: ApiRequest) -> web.Response:
     """Resume a paused job."""
     return await _control(request, "resume")
 
 
-@routes.post("/jobs/{id}/cancel", tags=TAGS)
+@routes.post("/jobs/{id}/cancel", tags=TAGS, response=JobControlled)
 async def cancel_job(request: ApiRequest) -> web.Response:
     """Cancel: items not started are cancelled; running ones finish."""
     return await _control(request, "cancel")
 
 
-@routes.post("/jobs/{id}/retry", tags=TAGS)
+@routes.post("/jobs/{id}/retry", tags=TAGS, response=JobControlled)
 async def retry_job(request: ApiRequest) -> web.Response:
     """Run the failed items again (only those), with a fresh attempts count."""
     return await _control(request, "retry")
 
 
-@routes.get("/jobs/{id}/events", tags=TAGS)
+@routes.get(
+    "/jobs/{id}/events",
+    tags=TAGS,
+    openapi={
+        **_text("text/event-stream", "`progress` events (each a job, as GET shows it), then `end`"),
+        **_query(untilPaused={"type": "string", "description": "Also end when the job pauses"}),
+    },
+)
 async def job_events(request: ApiRequest) -> web.StreamResponse:
     """Live progress as Server-Sent Events (`progress` events, then one `end`)."""
     job = await _job(request)
@@ -259,7 +359,15 @@ async def _stream_progress(
         await asyncio.sleep(0.5)
 
 
-@routes.get("/jobs/{id}/report", tags=TAGS)
+@routes.get(
+    "/jobs/{id}/report",
+    tags=TAGS,
+    response=JobReport,
+    openapi={
+        **_text("text/csv", "The job with every item's outcome (CSV: one row per item)"),
+        **_query(format={"type": "string", "enum": ["json", "csv"]}),
+    },
+)
 async def job_report(request: ApiRequest) -> web.StreamResponse:
     """The job and every item's outcome: JSON, or CSV with ?format=csv (or Accept: text/csv)."""
     job = await _job(request)
@@ -318,7 +426,7 @@ class RunBody(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-@routes.get("/workflows", tags=("workflows",))
+@routes.get("/workflows", tags=("workflows",), response=WorkflowList)
 async def list_workflows_route(request: ApiRequest) -> web.Response:
     """Workflows the loaded plugins offer, with parameters and schedules."""
     _me(request)
@@ -340,6 +448,8 @@ async def list_workflows_route(request: ApiRequest) -> web.Response:
     roles=("workflows:run",),
     body=RunBody,
     tags=("workflows",),
+    status=202,
+    response=JobView,
     openapi={"responses": {"202": {"description": "Accepted: the job's URL is in Location"}}},
 )
 async def run_workflow(request: ApiRequest[RunBody]) -> web.Response:

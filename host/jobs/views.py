@@ -1,14 +1,43 @@
 """The one representation of a job, sent by the jobs API (`GET /api/v1/jobs/{id}`, lists, controls,
-the 202 of a submission) and by the alerts (bus events `jobs.*` and the webhook)."""
+the 202 of a submission) and by the alerts (bus events `jobs.*` and the webhook); `JobView`
+describes it for the API document."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from pydantic import BaseModel
+
 from host.jobs.models import ITEM_STATES, TERMINAL, Job
 
-__all__ = ("iso", "job_view")
+__all__ = ("JobView", "iso", "job_view")
+
+
+class JobView(BaseModel):
+    """A job as `job_view` shows it."""
+
+    id: int
+    kind: str
+    name: str
+    state: str
+    owner: str
+    tenant: str
+    total: int
+    counts: dict[str, int]
+    progress: float
+    throughput: float
+    enclosingTransaction: bool
+    maxAttempts: int
+    parallelism: int
+    params: dict[str, Any]
+    error: str | None
+    createdAt: str | None
+    startedAt: str | None
+    finishedAt: str | None
+    elapsedSeconds: float
+    etaSeconds: float | None
+    links: dict[str, str]
 
 
 def iso(value: Any) -> str | None:

@@ -13,7 +13,7 @@ from host.pipeline.pipeline import (
     response_json_bytes,
 )
 from host.pipeline.request import ApiRequest, decode_json
-from host.pipeline.routes import Handler, RouteDef, Routes
+from host.pipeline.routes import Handler, ResponseSchema, RouteDef, Routes
 
 __all__ = (
     "PIPELINE",
@@ -23,6 +23,7 @@ __all__ = (
     "Handler",
     "Pipeline",
     "PipelineFrozen",
+    "ResponseSchema",
     "RouteDef",
     "Routes",
     "StageFactory",

@@ -40,8 +40,11 @@ class PipelineFrozen(RuntimeError):
 
 
 def build_router(routes: Sequence[RouteDef]) -> tuple[Router[RouteDef], list[str]]:
-    """Compile route definitions; a bad or duplicate one is reported, never mounted."""
-    router: Router[RouteDef] = Router()
+    """Compile route definitions; a bad or duplicate one is reported, never mounted.
+
+    A resource router: a path's methods are those of its most specific pattern, as the API
+    document (OpenAPI: concrete paths before templated ones) lists them, and so `Allow` says."""
+    router: Router[RouteDef] = Router(resources=True)
     errors: list[str] = []
     for route in routes:
         try:
@@ -63,7 +66,7 @@ class Pipeline:
         """One pass for a call; never raises for a call's own errors (they are problem responses).
         The composed chain itself once built (no extra call layer per request)."""
         self._frozen = False
-        self.router: Router[RouteDef] = Router()
+        self.router: Router[RouteDef] = Router(resources=True)
         self.routes: tuple[RouteDef, ...] = ()
 
     @property

@@ -1,7 +1,8 @@
 """Declaring endpoints: `Routes` collects `RouteDef`s with decorators; the pipeline mounts them.
 
 A handler is `async def handler(request: ApiRequest[Body]) -> web.StreamResponse`; declaring
-`body=Model` makes the pipeline validate the JSON body into `request.validated` (typed `Body`).
+`body=Model` makes the pipeline validate the JSON body into `request.validated` (typed `Body`);
+`response=Model` says what a success answers, for the API document (`host/openapi.py`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
-__all__ = ("Handler", "RouteDef", "Routes")
+__all__ = ("Handler", "ResponseSchema", "RouteDef", "Routes")
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 """`async def handler(request: ApiRequest[Body]) -> web.StreamResponse` (the request type is in
 host/pipeline/request.py, which refers to this module: a route is part of what a request carries)."""
 H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
+ResponseSchema = type[Any] | Mapping[str, Any]
+"""The JSON body of a success answer: a pydantic model, anything pydantic can describe (a
+TypedDict, `list[Model]`, `dict[str, int]`), or a JSON Schema written as a dict."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,11 @@ class RouteDef:
     """The success status the endpoint answers with (201 for creates), for the API document."""
     query: type[BaseModel] | None = None
     """Typed query parameters (host/pipeline/query.py): the handler reads `request.validated_query`."""
+    response: ResponseSchema | Mapping[int, ResponseSchema] | None = field(
+        default=None, hash=False, compare=False
+    )
+    """The body of the success answer (for `status`), or one per status ({200: A, 202: B}); the
+    API document shows it, and the contract tests check answers against it."""
     openapi: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
     """Merged into this endpoint's OpenAPI operation: `responses` (e.g. {"202": ...}),
     `parameters` (headers such as If-Match), a `requestBody` the `body` model does not give."""
@@ -61,6 +70,9 @@ class Routes:
 
     @routes.post("/clients", roles=("clients:write",), body=NewClient, summary="Create a client")
     async def create_client(request: ApiRequest[NewClient]) -> web.Response: ...
+
+    @routes.get("/clients/{id}", roles=("clients:read",), response=ClientView)
+    async def read_client(request: ApiRequest[None]) -> web.Response: ...
 
     @routes.get("/clients", query=ClientFilter)   # ?officeId=1 -> request.validated_query.officeId
     async def list_clients(request: ApiRequest[None]) -> web.Response: ...
@@ -83,6 +95,7 @@ class Routes:
         transaction: bool = True,
         status: int | None = None,
         query: type[BaseModel] | None = None,
+        response: ResponseSchema | Mapping[int, ResponseSchema] | None = None,
         openapi: Mapping[str, Any] | None = None,
     ) -> Callable[[H], H]:
         if isinstance(roles, str):  # type: ignore[unreachable]  # a common slip, caught early
@@ -103,6 +116,7 @@ class Routes:
                     transaction=transaction,
                     status=status or 200,
                     query=query,
+                    response=response,
                     openapi=openapi,
                 )
             )

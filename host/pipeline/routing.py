@@ -8,6 +8,11 @@ Matching is deterministic: at each segment a static child beats a parameter, whi
 wildcard; the router backtracks when a more specific branch leads nowhere. A route may carry an
 explicit `priority` (default 0): when any route has one, every matching route is considered and the
 highest priority wins, ties going to the most specific (the order above).
+
+`Router(resources=True)` matches as OpenAPI reads a document (the plugin API's router): a path
+belongs to the most specific pattern that matches it whatever the method, so `PUT /a/status`
+with `GET /a/status` and `PUT /a/{x}` is a 405 whose `Allow` is the methods of `/a/status` alone,
+never a fall-back to `/a/{x}`. Without it (route files), the walk backtracks for a method too.
 """
 
 from __future__ import annotations
@@ -117,7 +122,9 @@ class _Node(Generic[T]):
 class Router(Generic[T]):
     """Method + path -> target. Build it once, then only read it (swap a new one to change)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, resources: bool = False) -> None:
+        self._resources = resources
+        """A path is the resource of its most specific pattern: no backtracking for a method."""
         self._root: _Node[T] = _Node()
         self._count = 0
         self._prioritised = False
@@ -132,6 +139,8 @@ class Router(Generic[T]):
     def add(self, pattern: str, methods: Iterable[str], target: T, priority: int = 0) -> None:
         """Add a route; raises PatternError for a bad pattern or a method already routed there."""
         segments = parse_pattern(pattern)
+        if priority and self._resources:
+            raise PatternError(f"pattern {pattern!r}: a resource router has no priorities")
         node = self._root
         names: list[str] = []
         for seg in segments:
@@ -172,6 +181,8 @@ class Router(Generic[T]):
                 hit = static.get(method) or (static.get("GET") if method == "HEAD" else None)
                 if hit is not None:
                     return Match(hit[1], {}, hit[0])
+                if self._resources:  # the static resource owns the path
+                    raise MethodNotAllowed(static)
         parts = [unquote(p) for p in split_path(path)]
         allowed: set[str] = set()
         if self._prioritised:
@@ -209,6 +220,8 @@ class Router(Generic[T]):
         """The first match in specificity order; with `collect`, every match is appended there."""
         if index == len(parts):
             hit = self._pick(node.methods, method, allowed)
+            if hit is None and node.methods and self._resources and collect is None:
+                raise MethodNotAllowed(node.methods)  # this resource owns the path
             if hit is not None:
                 names, pattern, target, priority = hit
                 here = Match(target, dict(zip(names, values, strict=True)), pattern)
@@ -229,6 +242,8 @@ class Router(Generic[T]):
                     return found
         if node.tail:
             hit = self._pick(node.tail, method, allowed)
+            if hit is None and self._resources and collect is None:
+                raise MethodNotAllowed(node.tail)
             if hit is not None:
                 names, pattern, target, priority = hit
                 params = dict(zip(names, [*values, "/".join(parts[index:])], strict=True))

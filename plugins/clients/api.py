@@ -13,8 +13,11 @@ from aiohttp import web
 from mifos import (
     MifosBody,
     MifosFieldError,
+    Paged,
+    Resource,
     date_array,
     field_problem,
+    list_parameters,
     page,
     paging,
     path_id,
@@ -36,7 +39,7 @@ from .service import (
     ensure_unique_external_id,
     open_client,
 )
-from .views import client_v1, client_v2
+from .views import ClientV1, ClientV2, OfficeV1, client_v1, client_v2
 
 __all__ = (
     "COLUMNS",
@@ -104,7 +107,7 @@ async def get_client(request: ApiRequest[Any]) -> Client:
 
 
 # v1 ---------------------------------------------------------------------------------------------
-@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS, status=201)
+@v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS, status=201, response=Resource)
 async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     """Create a client (Mifos `POST /clients`); `savingsProductId` also opens a savings account."""
     body = request.validated
@@ -119,19 +122,22 @@ async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     )
 
 
-@v1.get("/clients", roles=READ, tags=TAGS)
+LIST = list_parameters("officeId", text=("externalId",))
+
+
+@v1.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV1], openapi=LIST)
 async def list_clients(request: ApiRequest) -> web.Response:
     """Clients, paged with `offset`/`limit`; `externalId` and `officeId` filter."""
     return web.json_response(await _list(request, client_v1))
 
 
-@v1.get("/clients/{id}", roles=READ, tags=TAGS)
+@v1.get("/clients/{id}", roles=READ, tags=TAGS, response=ClientV1)
 async def read_client(request: ApiRequest) -> web.Response:
     """One client in Fineract's representation (dates as [y, m, d])."""
     return web.json_response(client_v1(await get_client(request)))
 
 
-@v1.put("/clients/{id}", roles=WRITE, body=ClientUpdate, tags=TAGS)
+@v1.put("/clients/{id}", roles=WRITE, body=ClientUpdate, tags=TAGS, response=Resource)
 async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
     """Change some fields of a client; the answer lists what changed (`changes`)."""
     body = request.validated
@@ -183,7 +189,7 @@ async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
     )
 
 
-@v1.delete("/clients/{id}", roles=WRITE, tags=TAGS)
+@v1.delete("/clients/{id}", roles=WRITE, tags=TAGS, response=Resource)
 async def delete_client(request: ApiRequest) -> web.Response:
     """Delete a client that has no accounts (loans or savings refuse it with 409)."""
     client = await get_client(request)
@@ -202,13 +208,13 @@ async def delete_client(request: ApiRequest) -> web.Response:
 
 
 # v2 ---------------------------------------------------------------------------------------------
-@v2.get("/clients", roles=READ, tags=TAGS)
+@v2.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV2], openapi=LIST)
 async def list_clients_v2(request: ApiRequest) -> web.Response:
     """Clients in the v2 representation (nested `name`, ISO dates), paged like v1."""
     return web.json_response(await _list(request, client_v2))
 
 
-@v2.get("/clients/{id}", roles=READ, tags=TAGS)
+@v2.get("/clients/{id}", roles=READ, tags=TAGS, response=ClientV2)
 async def read_client_v2(request: ApiRequest) -> web.Response:
     """One client in the v2 representation: `name` {first, middle, last, full, display}."""
     return web.json_response(client_v2(await get_client(request)))
@@ -227,7 +233,7 @@ async def _list(request: ApiRequest, view: Any) -> dict[str, Any]:
     return page(total, [view(c) for c in rows])
 
 
-@v1.get("/offices", roles=READ, tags=TAGS)
+@v1.get("/offices", roles=READ, tags=TAGS, response=list[OfficeV1])
 async def list_offices(request: ApiRequest) -> web.Response:
     """Offices (Fineract answers this list unpaged)."""
     offices = await Office.all().order_by("id")

@@ -12,10 +12,12 @@ from typing import Any
 from aiohttp import web
 from mifos import (
     MifosBody,
+    Resource,
     Transition,
     check_date,
     command_body,
     command_of,
+    command_parameter,
     date_array,
     field_problem,
 )
@@ -63,7 +65,13 @@ TRANSITIONS = {
 }
 
 
-@v1.post("/clients/{id}", roles=WRITE, tags=TAGS)
+@v1.post(
+    "/clients/{id}",
+    roles=WRITE,
+    tags=TAGS,
+    response=Resource,
+    openapi=command_parameter(TRANSITIONS),
+)
 async def client_command(request: ApiRequest) -> web.Response:
     """Run a client command: `?command=activate` (activationDate) or `close` (closureDate)."""
     command = command_of(request.query, TRANSITIONS)

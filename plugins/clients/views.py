@@ -1,18 +1,85 @@
 """How a client is shown: v1 is Fineract's shape, v2 nests the name and uses ISO dates.
 
 Pure functions of a loaded `Client` (with its office prefetched when `officeName` is wanted), so the
-REST endpoints and any other reader (GraphQL, exports) show the same thing.
+REST endpoints and any other reader (GraphQL, exports) show the same thing; `ClientV1`/`ClientV2`
+describe those shapes for the API document (the routes' `response=`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mifos import date_array
+from mifos import DateArray, EnumOption, date_array
+from pydantic import BaseModel
 
 from .models import Client
 
-__all__ = ("account_no", "client_status", "client_v1", "client_v2")
+__all__ = (
+    "ClientV1",
+    "ClientV2",
+    "OfficeV1",
+    "account_no",
+    "client_status",
+    "client_v1",
+    "client_v2",
+)
+
+
+class ClientTimeline(BaseModel):
+    submittedOnDate: DateArray | None
+    activatedOnDate: DateArray | None
+    closedOnDate: DateArray | None
+
+
+class ClientV1(BaseModel):
+    """A client as v1 shows it (Fineract's representation)."""
+
+    id: int
+    accountNo: str
+    externalId: str | None
+    status: EnumOption
+    active: bool
+    activationDate: DateArray | None
+    firstname: str | None
+    middlename: str | None
+    lastname: str | None
+    fullname: str | None
+    displayName: str
+    mobileNo: str | None
+    legalForm: EnumOption | None
+    officeId: int
+    officeName: str | None
+    timeline: ClientTimeline
+
+
+class ClientName(BaseModel):
+    first: str | None
+    middle: str | None
+    last: str | None
+    full: str | None
+    display: str
+
+
+class ClientV2(BaseModel):
+    """A client as v2 shows it: the name nested, ISO dates, a link to itself."""
+
+    id: int
+    officeId: int
+    accountNo: str
+    externalId: str | None
+    name: ClientName
+    status: str
+    mobileNo: str | None
+    activationDate: str | None
+    submittedOnDate: str | None
+    links: dict[str, str]
+
+
+class OfficeV1(BaseModel):
+    id: int
+    name: str
+    externalId: str | None
+    openingDate: DateArray | None
 
 
 def account_no(client_id: int) -> str:

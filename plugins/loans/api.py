@@ -13,21 +13,28 @@ from typing import Any
 from aiohttp import web
 from clients.models import Client
 from mifos import (
+    Currency,
+    DateArray,
+    EnumOption,
     MifosBody,
     MifosFieldError,
+    Number,
+    Paged,
+    Resource,
     client_page,
     date_array,
     decimal_number,
     field_problem,
+    list_parameters,
     path_id,
 )
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from host import ApiRequest, Problem, Routes, get_or_404
 
 from .models import Loan, LoanProduct, LoanStatus
 
-__all__ = ("NewLoan", "loan_v1", "product_v1", "v1")
+__all__ = ("LoanResource", "LoanV1", "NewLoan", "loan_v1", "product_v1", "v1")
 
 READ = ("loans:read",)
 WRITE = ("loans:write",)
@@ -35,7 +42,8 @@ TAGS = ("loans",)
 
 v1 = Routes()
 
-Number = int | float | str | None
+NumberIn = int | float | str | None
+"""An amount or rate in a request: a number, or text in the request's locale."""
 
 
 class NewLoan(MifosBody):
@@ -47,11 +55,11 @@ class NewLoan(MifosBody):
 
     clientId: int = Field(ge=1)
     productId: int = Field(ge=1)
-    principal: Number = None
+    principal: NumberIn = None
     numberOfRepayments: int | None = Field(default=None, ge=1, le=1000)
     repaymentEvery: int | None = Field(default=None, ge=1, le=1000)
     repaymentFrequencyType: int | None = Field(default=None, ge=0, le=2)
-    interestRatePerPeriod: Number = None
+    interestRatePerPeriod: NumberIn = None
     loanType: str = Field(default="individual", pattern="^(individual|group|jlg)$")
     externalId: str | None = Field(default=None, max_length=100)
     submittedOnDate: str | list[int] | None = None
@@ -91,6 +99,72 @@ def _enum(value: int | None, names: dict[int, str]) -> dict[str, Any] | None:
 def _reached(**dates: dt.date | None) -> dict[str, list[int] | None]:
     """The lifecycle dates a loan has reached (Fineract leaves the others out of `timeline`)."""
     return {name: date_array(value) for name, value in dates.items() if value is not None}
+
+
+class LoanResource(Resource):
+    """What a loan write answers; `subResourceId` is the transaction a command made."""
+
+    loanId: int
+    subResourceId: int | None = None
+
+
+class LoanStatusView(EnumOption):
+    pendingApproval: bool
+    waitingForDisbursal: bool
+    active: bool
+    closed: bool
+    overpaid: bool
+
+
+class LoanEnum(BaseModel):
+    id: int | None = None
+    code: str | None = None
+    value: str
+
+
+class LoanV1(BaseModel):
+    """A loan in Fineract's representation (`GET /loans/{id}` adds `summary`, and the
+    associations asked for: `repaymentSchedule`, `transactions`)."""
+
+    id: int
+    accountNo: str
+    externalId: str | None
+    status: LoanStatusView
+    clientId: int
+    clientName: str
+    clientOfficeId: int
+    loanProductId: int
+    loanProductName: str
+    loanType: LoanEnum
+    currency: Currency
+    principal: Number
+    numberOfRepayments: int
+    repaymentEvery: int
+    repaymentFrequencyType: LoanEnum
+    interestRatePerPeriod: Number
+    termFrequency: int | None
+    termPeriodFrequencyType: LoanEnum | None
+    amortizationType: LoanEnum | None
+    interestType: LoanEnum | None
+    interestCalculationPeriodType: LoanEnum | None
+    transactionProcessingStrategyCode: str | None
+    timeline: dict[str, DateArray | None]
+    approvedPrincipal: Number | None
+    note: str | None
+
+
+class LoanProductV1(BaseModel):
+    id: int
+    name: str
+    shortName: str | None
+    currency: Currency
+    principal: Number
+    minPrincipal: Number | None
+    maxPrincipal: Number | None
+    numberOfRepayments: int
+    repaymentEvery: int
+    repaymentFrequencyType: LoanEnum
+    interestRatePerPeriod: Number
 
 
 def loan_v1(loan: Loan) -> dict[str, Any]:
@@ -210,7 +284,7 @@ def check_terms(
     return errors
 
 
-@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS, status=201)
+@v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS, status=201, response=LoanResource)
 async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     """Submit a loan application for a client (Mifos `POST /loans`)."""
     body = request.validated
@@ -284,7 +358,13 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     )
 
 
-@v1.get("/loans", roles=READ, tags=TAGS)
+@v1.get(
+    "/loans",
+    roles=READ,
+    tags=TAGS,
+    response=Paged[LoanV1],
+    openapi=list_parameters("clientId"),
+)
 async def list_loans(request: ApiRequest) -> web.Response:
     """Loans, paged with `offset`/`limit`; `clientId` filters by client."""
     return web.json_response(
@@ -292,7 +372,7 @@ async def list_loans(request: ApiRequest) -> web.Response:
     )
 
 
-@v1.delete("/loans/{id}", roles=WRITE, tags=TAGS)
+@v1.delete("/loans/{id}", roles=WRITE, tags=TAGS, response=LoanResource)
 async def delete_loan(request: ApiRequest) -> web.Response:
     """Delete a loan application; only one still pending approval (as Fineract)."""
     loan_id = path_id(request.match_info, what="Loan")
@@ -334,13 +414,13 @@ def product_v1(product: LoanProduct) -> dict[str, Any]:
     }
 
 
-@v1.get("/loanproducts", roles=READ, tags=TAGS)
+@v1.get("/loanproducts", roles=READ, tags=TAGS, response=list[LoanProductV1])
 async def list_products(request: ApiRequest) -> web.Response:
     """Loan products (Fineract answers this list unpaged)."""
     return web.json_response([product_v1(p) for p in await LoanProduct.all().order_by("id")])
 
 
-@v1.get("/loanproducts/{id}", roles=READ, tags=TAGS)
+@v1.get("/loanproducts/{id}", roles=READ, tags=TAGS, response=LoanProductV1)
 async def read_product(request: ApiRequest) -> web.Response:
     """One loan product: the defaults a loan application takes."""
     product_id = path_id(request.match_info, what="Loan product")

@@ -20,34 +20,37 @@ from typing import Any
 
 from aiohttp import web
 from mifos import (
+    DateArray,
     MifosBody,
     MifosFieldError,
+    Number,
     Transition,
     check_date,
     command_body,
     command_of,
+    command_parameter,
     date_array,
     decimal_number,
     field_problem,
     path_id,
 )
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from host import ApiRequest, Problem, get_or_404
 
-from .api import READ, STATUS, TAGS, WRITE, loan_v1, v1
+from .api import READ, STATUS, TAGS, WRITE, LoanEnum, LoanResource, LoanV1, loan_v1, v1
 from .models import Loan, LoanStatus, LoanTransaction, LoanTransactionType
 from .schedule import schedule
 
-__all__ = ("loan_schedule", "loan_summary", "transaction_v1")
+__all__ = ("LoanDetail", "LoanTransactionV1", "loan_schedule", "loan_summary", "transaction_v1")
 
-Number = int | float | str | None
+NumberIn = int | float | str | None
 S = LoanStatus
 
 
 class Approval(MifosBody):
     approvedOnDate: str | list[int] | None = None
-    approvedLoanAmount: Number = None
+    approvedLoanAmount: NumberIn = None
     expectedDisbursementDate: str | list[int] | None = None
     note: str | None = Field(default=None, max_length=500)
 
@@ -63,14 +66,14 @@ class Rejection(MifosBody):
 
 class Disbursement(MifosBody):
     actualDisbursementDate: str | list[int] | None = None
-    transactionAmount: Number = None
+    transactionAmount: NumberIn = None
     paymentTypeId: int | None = None
     note: str | None = Field(default=None, max_length=500)
 
 
 class Repayment(MifosBody):
     transactionDate: str | list[int] | None = None
-    transactionAmount: Number = None
+    transactionAmount: NumberIn = None
     paymentTypeId: int | None = None
     note: str | None = Field(default=None, max_length=500)
 
@@ -115,6 +118,51 @@ TRANSACTION_TYPES = {
 }
 
 
+# answers ----------------------------------------------------------------------------------------
+class LoanTransactionKind(LoanEnum):
+    disbursement: bool
+    repayment: bool
+
+
+class LoanTransactionV1(BaseModel):
+    id: int
+    loanId: int
+    type: LoanTransactionKind
+    date: DateArray
+    amount: Number
+    note: str | None
+
+
+class LoanSummary(BaseModel):
+    principalDisbursed: Number
+    totalExpectedRepayment: Number
+    totalRepayment: Number
+    totalOutstanding: Number
+
+
+class SchedulePeriod(BaseModel):
+    period: int
+    dueDate: DateArray
+    principalDue: Number
+    interestDue: Number
+    totalDueForPeriod: Number
+
+
+class RepaymentSchedule(BaseModel):
+    totalPrincipalExpected: Number
+    totalInterestCharged: Number
+    totalRepaymentExpected: Number
+    periods: list[SchedulePeriod]
+
+
+class LoanDetail(LoanV1):
+    """`GET /loans/{id}`: the loan, its summary, and the associations asked for."""
+
+    summary: LoanSummary
+    repaymentSchedule: RepaymentSchedule | None = None
+    transactions: list[LoanTransactionV1] | None = None
+
+
 async def _loan(request: ApiRequest) -> Loan:
     loan_id = path_id(request.match_info, what="Loan")
     loan = await get_or_404(Loan, "client", id=loan_id)
@@ -156,7 +204,13 @@ def _amount(field: str, value: Decimal | None, *, limit: Decimal | None = None) 
     return []
 
 
-@v1.post("/loans/{id}", roles=WRITE, tags=TAGS)
+@v1.post(
+    "/loans/{id}",
+    roles=WRITE,
+    tags=TAGS,
+    response=LoanResource,
+    openapi=command_parameter(LOAN_COMMANDS),
+)
 async def loan_command(request: ApiRequest) -> web.Response:
     """Run a loan command: `?command=approve|undoApproval|reject|disburse`."""
     command = command_of(request.query, LOAN_COMMANDS)
@@ -229,7 +283,13 @@ async def loan_command(request: ApiRequest) -> web.Response:
     return _answer(loan, changes, **extra)
 
 
-@v1.post("/loans/{id}/transactions", roles=WRITE, tags=TAGS)
+@v1.post(
+    "/loans/{id}/transactions",
+    roles=WRITE,
+    tags=TAGS,
+    response=LoanResource,
+    openapi=command_parameter({"repayment"}),
+)
 async def loan_transaction(request: ApiRequest) -> web.Response:
     """A loan transaction: `?command=repayment` (transactionDate, transactionAmount)."""
     command_of(request.query, {"repayment"})
@@ -271,7 +331,7 @@ async def loan_transaction(request: ApiRequest) -> web.Response:
     return _answer(loan, changes, resourceId=tx.id)
 
 
-@v1.get("/loans/{id}/transactions/{txid}", roles=READ, tags=TAGS)
+@v1.get("/loans/{id}/transactions/{txid}", roles=READ, tags=TAGS, response=LoanTransactionV1)
 async def read_transaction(request: ApiRequest) -> web.Response:
     """One transaction of a loan (a disbursement or a repayment)."""
     loan_id = path_id(request.match_info, what="Loan")
@@ -355,7 +415,23 @@ def loan_schedule(loan: Loan) -> dict[str, Any]:
 ASSOCIATIONS = frozenset({"repaymentSchedule", "transactions", "all"})
 
 
-@v1.get("/loans/{id}", roles=READ, tags=TAGS)
+@v1.get(
+    "/loans/{id}",
+    roles=READ,
+    tags=TAGS,
+    response=LoanDetail,
+    openapi={
+        "parameters": [
+            {
+                "name": "associations",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Comma-separated: repaymentSchedule, transactions, all",
+            }
+        ]
+    },
+)
 async def read_loan(request: ApiRequest) -> web.Response:
     """One loan in Fineract's representation; `?associations=repaymentSchedule,transactions`
     (or `all`) adds the schedule and the transactions, as Fineract does."""

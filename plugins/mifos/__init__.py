@@ -1,6 +1,7 @@
 """Library plugin `mifos`: Mifos/Fineract request conventions shared by the demo plugins.
 
-`dateFormat` + `locale` date parsing, localized decimals, paging, and Fineract-style field errors.
+`dateFormat` + `locale` date parsing, localized decimals, paging, and Fineract-style field errors;
+the shapes of its answers (`Paged`, `Resource`, `EnumOption`...) for routes' `response=`.
 It brings no tables or endpoints; plugins that speak Fineract's dialect `require` it and import
 from it (`from mifos import MifosBody`). It lives out of the core because only plugins use it.
 """
@@ -9,6 +10,16 @@ from __future__ import annotations
 
 from host import Plugin
 
+from .answers import (
+    Currency,
+    DateArray,
+    EnumOption,
+    Number,
+    Paged,
+    Resource,
+    command_parameter,
+    list_parameters,
+)
 from .conventions import (
     DEFAULT_LIMIT,
     DEFAULT_LOCALE,
@@ -44,20 +55,28 @@ __all__ = (
     "DEFAULT_LOCALE",
     "LOCALES",
     "MAX_LIMIT",
+    "Currency",
+    "DateArray",
     "DatePattern",
+    "EnumOption",
     "LocaleData",
     "MifosBody",
     "MifosFieldError",
+    "Number",
     "Page",
+    "Paged",
+    "Resource",
     "Transition",
     "check_date",
     "client_page",
     "command_body",
     "command_of",
+    "command_parameter",
     "compile_date_format",
     "date_array",
     "decimal_number",
     "field_problem",
+    "list_parameters",
     "locale_data",
     "numeric_id",
     "page",

@@ -11,21 +11,28 @@ from typing import Any
 from aiohttp import web
 from clients.models import Client
 from mifos import (
+    Currency,
+    DateArray,
+    EnumOption,
     MifosBody,
     MifosFieldError,
+    Number,
+    Paged,
+    Resource,
     client_page,
     date_array,
     decimal_number,
     field_problem,
+    list_parameters,
     path_id,
 )
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from host import ApiRequest, Problem, Routes, get_or_404
 
 from .models import SavingsAccount, SavingsProduct, SavingsStatus
 
-__all__ = ("NewSavingsAccount", "product_v1", "savings_v1", "v1")
+__all__ = ("NewSavingsAccount", "SavingsResource", "SavingsV1", "product_v1", "savings_v1", "v1")
 
 READ = ("savings:read",)
 WRITE = ("savings:write",)
@@ -50,6 +57,44 @@ STATUS = {
     SavingsStatus.ACTIVE: ("active", "Active"),
     SavingsStatus.CLOSED: ("closed", "Closed"),
 }
+
+
+class SavingsResource(Resource):
+    """What a savings write answers (`resourceId` is the transaction for a deposit/withdrawal)."""
+
+    savingsId: int
+
+
+class SavingsStatusView(EnumOption):
+    submittedAndPendingApproval: bool
+    active: bool
+
+
+class SavingsV1(BaseModel):
+    """A savings account in Fineract's representation."""
+
+    id: int
+    accountNo: str
+    externalId: str | None
+    clientId: int
+    clientName: str
+    clientOfficeId: int
+    savingsProductId: int
+    savingsProductName: str
+    status: SavingsStatusView
+    currency: Currency
+    nominalAnnualInterestRate: Number
+    summary: dict[str, Number | None]
+    timeline: dict[str, DateArray | None]
+
+
+class SavingsProductV1(BaseModel):
+    id: int
+    name: str
+    shortName: str | None
+    currency: Currency
+    nominalAnnualInterestRate: Number
+    minRequiredOpeningBalance: Number | None
 
 
 def savings_v1(account: SavingsAccount) -> dict[str, Any]:
@@ -84,7 +129,14 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
     }
 
 
-@v1.post("/savingsaccounts", roles=WRITE, body=NewSavingsAccount, tags=TAGS, status=201)
+@v1.post(
+    "/savingsaccounts",
+    roles=WRITE,
+    body=NewSavingsAccount,
+    tags=TAGS,
+    status=201,
+    response=SavingsResource,
+)
 async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
     body = request.validated
@@ -132,12 +184,23 @@ async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response
 
 
 # the Mifos batch sample posts to the singular path; same endpoint, same contract
-v1.post("/savingsaccount", roles=WRITE, body=NewSavingsAccount, tags=TAGS, status=201)(
-    create_account
+v1.post(
+    "/savingsaccount",
+    roles=WRITE,
+    body=NewSavingsAccount,
+    tags=TAGS,
+    status=201,
+    response=SavingsResource,
+)(create_account)
+
+
+@v1.get(
+    "/savingsaccounts",
+    roles=READ,
+    tags=TAGS,
+    response=Paged[SavingsV1],
+    openapi=list_parameters("clientId"),
 )
-
-
-@v1.get("/savingsaccounts", roles=READ, tags=TAGS)
 async def list_accounts(request: ApiRequest) -> web.Response:
     """Savings accounts, paged with `offset`/`limit`; `clientId` filters by client."""
     return web.json_response(
@@ -145,7 +208,7 @@ async def list_accounts(request: ApiRequest) -> web.Response:
     )
 
 
-@v1.get("/savingsaccounts/{id}", roles=READ, tags=TAGS)
+@v1.get("/savingsaccounts/{id}", roles=READ, tags=TAGS, response=SavingsV1)
 async def read_account(request: ApiRequest) -> web.Response:
     """One savings account in Fineract's representation."""
     account_id = path_id(request.match_info, what="Savings account")
@@ -164,13 +227,13 @@ def product_v1(product: SavingsProduct) -> dict[str, Any]:
     }
 
 
-@v1.get("/savingsproducts", roles=READ, tags=TAGS)
+@v1.get("/savingsproducts", roles=READ, tags=TAGS, response=list[SavingsProductV1])
 async def list_products(request: ApiRequest) -> web.Response:
     """Savings products (Fineract answers this list unpaged)."""
     return web.json_response([product_v1(p) for p in await SavingsProduct.all().order_by("id")])
 
 
-@v1.get("/savingsproducts/{id}", roles=READ, tags=TAGS)
+@v1.get("/savingsproducts/{id}", roles=READ, tags=TAGS, response=SavingsProductV1)
 async def read_product(request: ApiRequest) -> web.Response:
     """One savings product."""
     product_id = path_id(request.match_info, what="Savings product")

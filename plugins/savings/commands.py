@@ -23,6 +23,7 @@ from mifos import (
     check_date,
     command_body,
     command_of,
+    command_parameter,
     date_array,
     decimal_number,
     field_problem,
@@ -33,7 +34,7 @@ from pydantic import Field
 
 from host import ApiRequest, get_or_404
 
-from .api import STATUS, TAGS, WRITE, v1
+from .api import STATUS, TAGS, WRITE, SavingsResource, v1
 from .models import SavingsAccount, SavingsStatus, SavingsTransaction
 
 __all__ = ("COMMANDS",)
@@ -103,7 +104,13 @@ def _answer(account: SavingsAccount, changes: dict[str, Any], resource: int) -> 
     )
 
 
-@v1.post("/savingsaccounts/{id}", roles=WRITE, tags=TAGS)
+@v1.post(
+    "/savingsaccounts/{id}",
+    roles=WRITE,
+    tags=TAGS,
+    response=SavingsResource,
+    openapi=command_parameter(COMMANDS),
+)
 async def savings_command(request: ApiRequest) -> web.Response:
     """Run a savings account command: `?command=approve` or `activate`."""
     command = command_of(request.query, COMMANDS)
@@ -138,7 +145,13 @@ async def savings_command(request: ApiRequest) -> web.Response:
     return _answer(account, changes, account.id)
 
 
-@v1.post("/savingsaccounts/{id}/transactions", roles=WRITE, tags=TAGS)
+@v1.post(
+    "/savingsaccounts/{id}/transactions",
+    roles=WRITE,
+    tags=TAGS,
+    response=SavingsResource,
+    openapi=command_parameter({"deposit", "withdrawal"}),
+)
 async def savings_transaction(request: ApiRequest) -> web.Response:
     """A deposit or withdrawal: `?command=deposit|withdrawal` (transactionDate, transactionAmount)."""
     command = command_of(request.query, {"deposit", "withdrawal"})
