@@ -42,6 +42,7 @@ from host.gateway import enable_sighup
 from host.http.logs import ACCESS_LOGGER, AccessLogger
 from host.http.runtime import freeze_after_startup, install_event_loop
 from host.loader import REGISTRY
+from host.preflight import describe_startup_failure
 
 __all__ = ("Master", "bind", "reload", "run_child", "run_single", "worker_count")
 
@@ -119,7 +120,8 @@ async def _serve(
     try:
         await runner.setup()
     except BaseException as exc:
-        _report(ready_fd, "failed", {"error": one_line(repr(exc)), **_plugin_set(app)})
+        error = one_line(describe_startup_failure(exc))  # a failed migration names its file
+        _report(ready_fd, "failed", {"error": error, **_plugin_set(app)})
         raise
     site = web.SockSite(runner, sock)
     await site.start()

@@ -252,6 +252,25 @@ def flaky(body: str, version: str) -> str:
 BROKEN_SETUP = "raise RuntimeError('on purpose; password=hunter2 at postgres://u:hunter2@db/x')"
 
 
+def write_badmig(folder: Path) -> None:
+    """A plugin whose first migration is not valid SQL."""
+    (folder / "migrations" / "sqlite").mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "from host import Plugin\n\n"
+        'plugin = Plugin(name="badmig", version="1", models="badmig.models")\n'
+    )
+    (folder / "models.py").write_text(
+        "from tortoise import fields\nfrom tortoise.models import Model\n\n\n"
+        "class Thing(Model):\n    id = fields.IntField(primary_key=True)\n\n"
+        '    class Meta:\n        app = "badmig"\n'
+    )
+    (folder / "migrations" / "sqlite" / "0_20260101000000_init.py").write_text(
+        "async def upgrade(db):\n"
+        '    return \'CREATE TABLE "badmig_thing" (;\'\n\n\n'
+        "async def downgrade(db):\n    return ''\n"
+    )
+
+
 async def activation(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
     async with session.get(url + "/healthz") as resp:
         assert resp.status == 200, await resp.text()
@@ -302,6 +321,14 @@ async def test_an_aborted_roll_shows_why_until_the_admin_button_rolls_onto_the_f
             assert "on purpose" in text and "hunter2" not in text
             async with session.get(server.url + "/api/v1/flaky/fixed") as resp:
                 assert resp.status == 404
+
+            # a plugin whose migration fails: the new processes never start; the same, with why
+            write_badmig(plugins / "badmig")
+            refused = await asyncio.to_thread(reload, env, tmp_path)
+            assert refused.returncode == 1 and "badmig" in refused.stderr
+            aborted = (await activation(session, server.url))["activation"]["lastAbort"]
+            assert "plugin 'badmig': migration" in aborted["error"] and "failed" in aborted["error"]
+            shutil.rmtree(plugins / "badmig")
 
             # the fix, activated by the admin page's button (a form without the token is refused)
             (plugins / "flaky" / "__init__.py").write_text(flaky("pass", "2"))
