@@ -266,7 +266,7 @@ def write_badmig(folder: Path) -> None:
     )
     (folder / "migrations" / "sqlite" / "0_20260101000000_init.py").write_text(
         "async def upgrade(db):\n"
-        '    return \'CREATE TABLE "badmig_thing" (;\'\n\n\n'
+        "    return 'CREATE TABLE \"badmig_thing\" (;'\n\n\n"
         "async def downgrade(db):\n    return ''\n"
     )
 
