@@ -336,6 +336,8 @@ class Master:
                 child.proc.kill()
                 child.proc.wait()
         self.sock.close()
+        if self.started_recorded:
+            self._publish()  # stopped: its row goes (a killed master's stays, with its time)
         return 0
 
     def roll(self) -> str:

@@ -79,12 +79,22 @@ async def _write(db_url: str, instance: str, values: dict[str, Any]) -> None:
         await close_db(context)
 
 
+async def _delete(db_url: str, instance: str) -> None:
+    context = await init_db(tortoise_config(db_url, [("host_activation", [Activation.__module__])]))
+    try:
+        await Activation.filter(instance=instance).delete()
+    finally:
+        await close_db(context)
+
+
 def record(db_url: str, instance: str, **values: Any) -> bool:
-    """The master's write of its row (state, generation, serving, attempted, error, rolled_at).
+    """The master's write of its row (state, generation, serving, attempted, error, rolled_at);
+    with no values, the row is deleted (a master stopping: no stale row for the admin page).
 
     Runs its own event loop (the master has none); True when written."""
+    work = _write(db_url, instance, values) if values else _delete(db_url, instance)
     try:
-        asyncio.run(asyncio.wait_for(_write(db_url, instance, values), RECORD_TIMEOUT))
+        asyncio.run(asyncio.wait_for(work, RECORD_TIMEOUT))
     except Exception as exc:
         log.warning("could not record the roll's state in the database: %s", one_line(repr(exc)))
         return False
