@@ -1,4 +1,5 @@
-"""Plugins page: loaded and skipped plugins, versions, and what each one contributes."""
+"""Plugins page: loaded and skipped plugins, versions, and what each one contributes; how the last
+plugin roll of this instance's `serve` master went, and a button asking it for one (as SIGHUP)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from aiohttp import web
 
 from admin.render import page
 from admin.state import MAIN_APP
+from host.activation import SERVED, ActivationView, NoMaster, activation_view, request_roll
 from host.bus import BUS
 from host.data.migrate import TABLE_APPS, migration_status
 from host.loader import REGISTRY
 from host.pipeline import PIPELINE
+from host.problems import Problem
 
 __all__ = ("web_routes",)
 
@@ -87,6 +90,12 @@ async def plugins_page(request: web.Request) -> web.StreamResponse:
         migrations = await migration_status([*app[TABLE_APPS], *app[REGISTRY].loaded])
     except Exception as exc:  # the page must still render when the status cannot be read
         migrations = {"error": f"{type(exc).__name__}: {exc}"}
+    activation: ActivationView | None
+    activation_error = ""
+    try:
+        activation = await activation_view(app.get(SERVED), others=True)
+    except Exception as exc:  # e.g. its table not migrated yet: say so, show the rest
+        activation, activation_error = None, f"{type(exc).__name__}: {exc}"
     host_routes = sorted(
         f"{r.method} {r.full_path}"
         for r in app[PIPELINE].routes
@@ -99,5 +108,18 @@ async def plugins_page(request: web.Request) -> web.StreamResponse:
             "plugins": contributions(app),
             "host_routes": host_routes,
             "migrations": migrations,
+            "activation": activation,
+            "activation_error": activation_error,
+            "requested": request.query.get("roll") == "requested",
         },
     )
+
+
+@web_routes.post("/plugins/reload")
+async def plugins_reload(request: web.Request) -> web.StreamResponse:
+    """The same rolling activation as SIGHUP to the master; refused (409) when there is none."""
+    try:
+        await request_roll(request.app[MAIN_APP].get(SERVED))
+    except NoMaster as exc:
+        raise Problem(409, str(exc), title="No plugin roll without a serve master") from exc
+    raise web.HTTPSeeOther("/admin/plugins?roll=requested")

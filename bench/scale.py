@@ -1,4 +1,5 @@
-"""Scale-out figures: `serve --workers 2` vs 1 with wrk, and the outbox's event delay under load.
+"""Scale-out figures: `serve --workers 2` vs 1 and two instances behind nginx vs one, with wrk; and
+the outbox's event delay under load.
 
 (a) One port, one public plugin endpoint (`GET /api/v1/ping`), `wrk -t1 -c32`, rounds alternating
     between a `--workers 1` and a `--workers 2` server started side by side; medians of req/s and
@@ -8,7 +9,14 @@
     (saturation: handlers queue behind requests for database connections), and paced at `--rate`
     per second; on PostgreSQL when PLUGHOST_TEST_PG is set (a temporary database), else SQLite.
 
+(c) Two independent instances (separate `plughost serve` processes, one PostgreSQL database)
+    behind Debian's nginx, against one of them behind the same nginx: one nginx process with two
+    listeners, one proxying to instance A alone, the other to A and B (the upstream settings of
+    deploy/nginx.conf); `wrk -t1 -c32` alternates between the listeners; medians. Needs
+    PLUGHOST_TEST_PG, nginx (nginx-light) and wrk; skipped otherwise.
+
     .venv/bin/python bench/scale.py [--seconds 4] [--rounds 3] [--requests 2000] [--concurrency 32]
+    .venv/bin/python bench/scale.py --only nginx --rounds 5     # just (c)
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import asyncpg
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -132,6 +142,120 @@ async def workers_ratio(tmp: Path, seconds: int, rounds: int) -> None:
             stop(proc)
 
 
+NGINX_SITE = """
+upstream {name} {{
+{servers}
+    keepalive 32;
+}}
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://{name};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_next_upstream error timeout http_503;
+        proxy_next_upstream_tries 2;
+    }}
+}}
+"""
+
+
+def nginx_conf(tmp: Path, sites: dict[str, tuple[int, list[str]]]) -> Path:
+    """One nginx (one worker process) with a listener per site: name -> (port, upstream URLs)."""
+    temp = tmp / "nginx-temp"
+    temp.mkdir()
+    body = "".join(
+        NGINX_SITE.format(
+            name=name,
+            port=port,
+            servers="\n".join(
+                f"    server {u.removeprefix('http://')} max_fails=1 fail_timeout=2s;"
+                for u in upstreams
+            ),
+        )
+        for name, (port, upstreams) in sites.items()
+    )
+    paths = "".join(
+        f"    {kind}_temp_path {temp / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        f"daemon off;\nworker_processes 1;\npid {tmp / 'nginx.pid'};\n"
+        f"error_log {tmp / 'nginx-error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
+        f"http {{\n    access_log off;\n{paths}{body}}}\n"
+    )
+    return conf
+
+
+async def temp_database(pg: str) -> tuple[Any, str, str]:
+    """A fresh PostgreSQL database next to PLUGHOST_TEST_PG: (admin connection, name, URL)."""
+    dbname = f"plughost_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg.replace("postgres://", "postgresql://", 1))
+    await admin.execute(f'CREATE DATABASE "{dbname}"')
+    return admin, dbname, pg.rsplit("/", 1)[0] + "/" + dbname
+
+
+async def behind_nginx(tmp: Path, seconds: int, rounds: int) -> None:
+    pg = os.environ.get("PLUGHOST_TEST_PG", "")
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    missing = [
+        what
+        for what, ok in (("PLUGHOST_TEST_PG", pg), ("nginx", nginx), ("wrk", shutil.which("wrk")))
+        if not ok
+    ]
+    if missing or nginx is None:
+        print(f"(c) skipped: {', '.join(missing)} missing")
+        return
+    tmp.mkdir(parents=True)
+    admin, dbname, url = await temp_database(pg)
+    servers: list[tuple[subprocess.Popen[bytes], str]] = []
+    proxy = None
+    try:
+        for name in ("a", "b"):  # one after the other: the first one migrates the database
+            workdir = tmp / f"instance-{name}"
+            workdir.mkdir()
+            servers.append(start(workdir, 1, BENCH / "plugins", PLUGHOST_DB_URL=url))
+            await wait_ready(servers[-1][1], 1)
+        ports = {"one": free_port(), "two": free_port()}
+        conf = nginx_conf(
+            tmp,
+            {
+                "one": (ports["one"], [servers[0][1]]),
+                "two": (ports["two"], [servers[0][1], servers[1][1]]),
+            },
+        )
+        proxy = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)])
+        for port in ports.values():
+            await wait_ready(f"http://127.0.0.1:{port}", 1)
+        rates: dict[str, list[float]] = {"one": [], "two": []}
+        failed = 0
+        for _ in range(rounds):
+            for name, port in ports.items():
+                rate, errors = await asyncio.to_thread(
+                    wrk, f"http://127.0.0.1:{port}/api/v1/ping", seconds
+                )
+                rates[name].append(rate)
+                failed += errors
+        one, two = statistics.median(rates["one"]), statistics.median(rates["two"])
+        print(
+            f"(c) nginx -> GET /api/v1/ping, wrk -t1 -c32 -d{seconds}s x{rounds}: "
+            f"one instance {one:,.0f} req/s, two instances {two:,.0f} req/s, "
+            f"ratio {two / one:.2f} (rounds: {[round(r) for r in rates['one']]} / "
+            f"{[round(r) for r in rates['two']]}); failed requests: {failed}"
+        )
+    finally:
+        if proxy is not None:
+            proxy.send_signal(signal.SIGQUIT)
+            proxy.wait(timeout=20)
+        for proc, _ in servers:
+            stop(proc)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        await admin.close()
+
+
 async def event_delay(
     tmp: Path, requests: int, concurrency: int, workers: int, rate: float = 0.0
 ) -> None:
@@ -139,12 +263,7 @@ async def event_delay(
     extra: dict[str, str] = {}
     dbname = ""
     if pg:
-        import asyncpg
-
-        dbname = f"plughost_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(pg.replace("postgres://", "postgresql://", 1))
-        await admin.execute(f'CREATE DATABASE "{dbname}"')
-        extra["PLUGHOST_DB_URL"] = pg.rsplit("/", 1)[0] + "/" + dbname
+        admin, dbname, extra["PLUGHOST_DB_URL"] = await temp_database(pg)
     workdir = tmp / f"lag{workers}"
     workdir.mkdir(parents=True)
     proc, url = start(workdir, workers, BENCH / "scale_plugins", **extra)
@@ -199,10 +318,16 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=100.0, help="paced run: requests/s")
+    parser.add_argument("--only", choices=("workers", "nginx", "delay"), help="run one part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plughost-scale-") as name:
         tmp = Path(name)
-        await workers_ratio(tmp, args.seconds, args.rounds)
+        if args.only in (None, "workers"):
+            await workers_ratio(tmp, args.seconds, args.rounds)
+        if args.only in (None, "nginx"):
+            await behind_nginx(tmp / "nginx", args.seconds, args.rounds)
+        if args.only not in (None, "delay"):
+            return
         for workers in (1, 2):
             await event_delay(tmp, args.requests, args.concurrency, workers)
         await event_delay(tmp / "paced", args.requests, args.concurrency, 1, args.rate)

@@ -18,7 +18,7 @@ from functools import partial
 
 from aiohttp import web
 
-from host import accounts, batch, graphql, jobs, openapi, outbox
+from host import accounts, activation, batch, graphql, jobs, openapi, outbox
 from host.auth import AUTH, Authenticator
 from host.auth.users import ensure_first_admin
 from host.bus import BUS, Bus
@@ -65,6 +65,7 @@ BUILTINS: tuple[Plugin, ...] = (
     gateway_plugin,
     graphql.plugin,
     outbox.plugin,
+    activation.plugin,
 )
 """The host's own parts, on the same contract as third-party plugins, mounted first."""
 

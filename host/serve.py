@@ -11,13 +11,16 @@ starts, watches and stops children, so it cannot be broken by a plugin.
 - SIGTERM/SIGINT: every child drains (`host.drain`): health 503 "draining", stop accepting, end
   SSE streams, finish in-flight requests, exit within `PLUGHOST_SHUTDOWN_GRACE` seconds.
 - SIGHUP (master): a rolling restart onto a freshly loaded plugin set, see `Master.roll`; a single
-  process reloads routes.d on SIGHUP as before.
+  process reloads routes.d on SIGHUP as before. The master writes how its rolls go into the
+  database (`host.activation`), where `/healthz` and the admin Plugins page of every process read
+  it; the admin page's button asks the master for a roll like SIGHUP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from host.activation import SERVED, Served, one_line, record
 from host.app import create_app
 from host.config import Settings
 from host.drain import DRAIN, Drain
@@ -38,6 +42,7 @@ from host.gateway import enable_sighup
 from host.http.logs import ACCESS_LOGGER, AccessLogger
 from host.http.runtime import freeze_after_startup, install_event_loop
 from host.loader import REGISTRY
+from host.preflight import describe_startup_failure
 
 __all__ = ("Master", "bind", "reload", "run_child", "run_single", "worker_count")
 
@@ -58,6 +63,11 @@ def worker_count(value: str) -> int:
     return count
 
 
+def instance_name(sock: socket.socket) -> str:
+    """`hostname:port`: the master's key in the activation table (`host.activation`)."""
+    return f"{socket.gethostname()[:150]}:{sock.getsockname()[1]}"
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -76,7 +86,13 @@ async def _serve(
     sighup_routes: bool,
     announce: str | None = None,
 ) -> int:
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except BaseException as exc:
+        _report(ready_fd, "failed", {"error": one_line(repr(exc))})
+        raise
+    master = None if sighup_routes else os.getppid()  # a child's parent is its master
+    app[SERVED] = Served(instance_name(sock), master)
     freeze_after_startup(app)
     drain = app[DRAIN] = Drain()
 
@@ -104,12 +120,12 @@ async def _serve(
     try:
         await runner.setup()
     except BaseException as exc:
-        _report(ready_fd, f"failed {exc!r}")
+        error = one_line(describe_startup_failure(exc))  # a failed migration names its file
+        _report(ready_fd, "failed", {"error": error, **_plugin_set(app)})
         raise
     site = web.SockSite(runner, sock)
     await site.start()
-    skipped = ",".join(r.name for r in app[REGISTRY].skipped)
-    _report(ready_fd, f"ready {os.getpid()} skipped={skipped}")
+    _report(ready_fd, "ready", {"pid": os.getpid(), **_plugin_set(app)})
     if announce is not None:  # start-up ran and the socket listens: now it is true
         port = sock.getsockname()[1]
         print(f"plughost serving on http://{announce}:{port}  (Ctrl-C to stop)", file=sys.stderr)
@@ -139,11 +155,21 @@ def _overrun(grace: float) -> None:
     os._exit(1)
 
 
-def _report(fd: int | None, line: str) -> None:
+def _plugin_set(app: web.Application) -> dict[str, object]:
+    """What a process loaded ("name version") and skipped (name: why), for its report."""
+    registry = app[REGISTRY]
+    return {
+        "plugins": [f"{p.name} {p.version}" for p in registry.loaded],
+        "skipped": {r.name: one_line(r.reason) for r in registry.skipped},
+    }
+
+
+def _report(fd: int | None, state: str, details: dict[str, object]) -> None:
+    """A child's one report to the master: "ready {json}" or "failed {json}", then EOF."""
     if fd is None:
         return
     with contextlib.suppress(OSError):
-        os.write(fd, (line + "\n").encode())
+        os.write(fd, f"{state} {json.dumps(details)}\n".encode())
         os.close(fd)
 
 
@@ -166,8 +192,10 @@ class Child:
     ready_r: int
     generation: int
     ready: bool = False
-    skipped: set[str] = field(default_factory=set)
+    plugins: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     failure: str = ""
+    report: bytes = b""
 
 
 class Master:
@@ -180,6 +208,8 @@ class Master:
         self.stopping = False
         self.roll_requested = False
         self.restarts: list[float] = []
+        self.instance = instance_name(sock)
+        self.started_recorded = False
 
     def spawn(self) -> Child:
         ready_r, ready_w = os.pipe()
@@ -202,19 +232,30 @@ class Master:
         return child
 
     def poll_ready(self, child: Child) -> None:
-        """Read the child's one-line report (ready or failed), if it has written it."""
+        """Read the child's one-line report (ready or failed) once it has written all of it."""
         if child.ready or child.failure:
             return
+        while True:
+            try:
+                chunk = os.read(child.ready_r, 65536)
+            except BlockingIOError:
+                return  # more to come, or nothing yet
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break  # the child closed its end: the report is complete (or it died)
+            child.report += chunk
+        state, _, rest = child.report.decode(errors="replace").strip().partition(" ")
         try:
-            data = os.read(child.ready_r, 4096).decode(errors="replace")
-        except BlockingIOError:
-            return
-        if data.startswith("ready"):
+            details = json.loads(rest) if rest else {}
+        except ValueError:
+            details = {"error": rest}
+        child.plugins = [str(p) for p in details.get("plugins", [])]
+        child.skipped = {str(k): str(v) for k, v in details.get("skipped", {}).items()}
+        if state == "ready":
             child.ready = True
-            skipped = data.strip().partition("skipped=")[2]
-            child.skipped = {s for s in skipped.split(",") if s}
         else:
-            child.failure = data.strip() or f"exited with {child.proc.poll()}"
+            child.failure = str(details.get("error") or "exited during start-up")
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -228,6 +269,17 @@ class Master:
         try:
             while not self.stopping:
                 time.sleep(0.1)
+                if not self.started_recorded and all(c.ready for c in self.children):
+                    self.started_recorded = True  # a fresh start: no roll aborted (yet)
+                    self._publish(
+                        state="serving",
+                        generation=self.generation,
+                        serving=self.children[0].plugins,
+                        attempted=[],
+                        error="",
+                        aborted_at=None,
+                        rolled_at=_utcnow(),
+                    )
                 if self.roll_requested:
                     self.roll_requested = False
                     self._record(self.roll())
@@ -242,6 +294,10 @@ class Master:
         tmp = self.settings.data_dir / f".{ROLL_FILE}.tmp"
         tmp.write_text(json.dumps({**outcome, "at": time.time()}))
         os.replace(tmp, self.settings.data_dir / ROLL_FILE)
+
+    def _publish(self, **values: object) -> None:
+        """The activation state, for every process and instance (host.activation)."""
+        record(self.settings.database_url, self.instance, **values)
 
     def _on_stop(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -280,6 +336,8 @@ class Master:
                 child.proc.kill()
                 child.proc.wait()
         self.sock.close()
+        if self.started_recorded:
+            self._publish()  # stopped: its row goes (a killed master's stays, with its time)
         return 0
 
     def roll(self) -> str:
@@ -290,9 +348,10 @@ class Master:
         skips a plugin the current generation loads) is stopped and the old one keeps serving.
         """
         old = [c for c in self.children if c.proc.poll() is None]
-        current_skipped = set().union(*(c.skipped for c in old)) if old else set()
+        current_skipped: set[str] = set().union(*(c.skipped for c in old)) if old else set()
         self.generation += 1
         print(f"plughost serve: rolling onto generation {self.generation}", file=sys.stderr)
+        self._publish(state="rolling")
         new = [self.spawn() for _ in range(self.workers)]
         deadline = time.monotonic() + self.settings.shutdown_grace + 120
         reason = ""
@@ -306,9 +365,10 @@ class Master:
                 reason = failed[0].failure
                 break
             if all(c.ready for c in new):
-                newly = set().union(*(c.skipped for c in new)) - current_skipped
+                skipped = {k: v for c in new for k, v in c.skipped.items()}
+                newly = sorted(set(skipped) - current_skipped)
                 if newly:
-                    reason = f"plugins failed to load: {', '.join(sorted(newly))}"
+                    reason = "; ".join(f"plugin {n} failed to load: {skipped[n]}" for n in newly)
                 break
             time.sleep(0.05)
         else:
@@ -320,13 +380,27 @@ class Master:
                 flush=True,
             )
             log.error("rolling restart aborted: %s", reason)
+            attempted = next((c.plugins for c in new if c.plugins), [])
+            attempted = attempted + [f"{n} (skipped)" for c in new[:1] for n in c.skipped]
             for child in new:
                 self._stop_child(child)
             self.generation -= 1
+            self._publish(
+                state="aborted", attempted=attempted, error=one_line(reason), aborted_at=_utcnow()
+            )
             return reason
         for child in old:  # one at a time: the others (old and new) keep accepting
             self._stop_child(child)
         print(f"plughost serve: generation {self.generation} serving", file=sys.stderr, flush=True)
+        self._publish(
+            state="serving",
+            generation=self.generation,
+            serving=new[0].plugins,
+            attempted=[],
+            error="",
+            aborted_at=None,
+            rolled_at=_utcnow(),
+        )
         return ""
 
     def _stop_child(self, child: Child) -> None:
@@ -341,6 +415,10 @@ class Master:
                 child.proc.wait()
         with contextlib.suppress(OSError):
             os.close(child.ready_r)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def run_master(settings: Settings, sock: socket.socket, host: str, workers: int) -> int:

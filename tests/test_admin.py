@@ -123,6 +123,23 @@ async def test_form_without_csrf_token_is_refused(admin_client: TestClient) -> N
     assert (await admin_client.get("/admin/plugins")).status == 200
 
 
+async def test_reload_button_without_a_serve_master_says_a_restart_is_needed(
+    admin_client: TestClient,
+) -> None:
+    page = await admin_client.get("/admin/plugins")
+    text = html.unescape(await page.text())
+    assert "runs as a single process" in text and "restart" in text
+    assert re.search(r"<button[^>]*disabled[^>]*>Roll onto the plugins found now", text)
+    token = CSRF.search(text).group(1)
+    # posted anyway (an old page, a script): refused with the reason, not a silent no-op
+    resp = await admin_client.post("/admin/plugins/reload", data={"_csrf": token})
+    assert resp.status == 409
+    assert "Restart it to activate plugin changes" in html.unescape(await resp.text())
+    health = await (await admin_client.get("/healthz")).json()
+    assert health["activation"]["status"] == "single-process"
+    assert health["status"] == "ok"
+
+
 async def test_login_form_without_token_is_refused(client: TestClient) -> None:
     resp = await client.post("/admin/login", data={"username": "admin", "password": ADMIN_PASSWORD})
     assert resp.status == 403

@@ -7,6 +7,8 @@ Failures are counted, not assumed: every request of the load loop is a success (
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import os
 import shutil
 import signal
@@ -14,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -217,6 +220,146 @@ async def test_sighup_rolls_onto_a_new_plugin_without_a_failed_request(tmp_path:
             assert set(children(server.proc.pid)) == serving  # type: ignore[union-attr]
             before = load.ok
             await wait_until(load.reached(before + 100), 60, "100 answers after the abort")
+            load.stop.set()
+            await asyncio.wait_for(task, 60)
+        assert load.failed == [], load.failed[:5]
+
+
+FLAKY = """
+from aiohttp import web
+from host import Plugin, Routes
+
+v1 = Routes()
+
+
+@v1.get("/flaky/fixed", public=True)
+async def fixed(request):
+    return web.json_response({"fixed": True})
+
+
+def setup(context):
+    BODY
+
+
+plugin = Plugin(name="flaky", version="VERSION", rest={"v1": v1}, setup=setup)
+"""
+
+
+def flaky(body: str, version: str) -> str:
+    return FLAKY.replace("BODY", body).replace("VERSION", version)
+
+
+BROKEN_SETUP = "raise RuntimeError('on purpose; password=hunter2 at postgres://u:hunter2@db/x')"
+
+
+def write_badmig(folder: Path) -> None:
+    """A plugin whose first migration is not valid SQL."""
+    (folder / "migrations" / "sqlite").mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "from host import Plugin\n\n"
+        'plugin = Plugin(name="badmig", version="1", models="badmig.models")\n'
+    )
+    (folder / "models.py").write_text(
+        "from tortoise import fields\nfrom tortoise.models import Model\n\n\n"
+        "class Thing(Model):\n    id = fields.IntField(primary_key=True)\n\n"
+        '    class Meta:\n        app = "badmig"\n'
+    )
+    (folder / "migrations" / "sqlite" / "0_20260101000000_init.py").write_text(
+        "async def upgrade(db):\n"
+        "    return 'CREATE TABLE \"badmig_thing\" (;'\n\n\n"
+        "async def downgrade(db):\n    return ''\n"
+    )
+
+
+async def activation(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    async with session.get(url + "/healthz") as resp:
+        assert resp.status == 200, await resp.text()
+        body: dict[str, Any] = await resp.json()
+    return body
+
+
+async def test_an_aborted_roll_shows_why_until_the_admin_button_rolls_onto_the_fix(
+    tmp_path: Path,
+) -> None:
+    plugins = tmp_path / "plugins"
+    shutil.copytree(SCALE_PLUGINS / "busprobe", plugins / "busprobe")
+    env = env_for(tmp_path, PLUGHOST_PLUGINS_DIR=str(plugins))
+    server = Server(env, tmp_path, "--workers", "2")
+    with running(server):
+        await server.ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+
+            async def started() -> dict[str, Any]:
+                body = await activation(session, server.url)
+                return body if body["activation"]["status"] == "serving" else {}
+
+            body = await wait_until(started, 30, "the master to record its start")
+            assert body["status"] == "ok" and body["activation"]["generation"] == 0
+            assert "busprobe 1" in body["activation"]["plugins"]
+            load = Load(server.url + "/api/v1/busprobe/slow?ms=20")
+            task = asyncio.create_task(load.run())
+            await wait_until(load.reached(100), 60, "100 answers")
+
+            # a plugin whose set-up raises: the roll is aborted, and every process says why
+            (plugins / "flaky").mkdir()
+            (plugins / "flaky" / "__init__.py").write_text(flaky(BROKEN_SETUP, "1"))
+            refused = await asyncio.to_thread(reload, env, tmp_path)
+            assert refused.returncode == 1 and "flaky" in refused.stderr
+            body = await activation(session, server.url)
+            assert body["status"] == "degraded"
+            aborted = body["activation"]["lastAbort"]
+            assert "plugin flaky failed to load" in aborted["error"]
+            assert "on purpose" in aborted["error"] and "hunter2" not in json.dumps(body)
+            assert "flaky (skipped)" in aborted["attempted"] and aborted["at"]
+            assert any(p.startswith("plugin roll aborted at") for p in body["problems"])
+            assert body["activation"]["generation"] == 0  # the old processes serve on
+
+            csrf = await admin_login(session, server.url)
+            async with session.get(server.url + "/admin/plugins") as resp:
+                text = html.unescape(await resp.text())
+            assert 'id="roll-abort"' in text and "plugin flaky failed to load" in text
+            assert "on purpose" in text and "hunter2" not in text
+            async with session.get(server.url + "/api/v1/flaky/fixed") as resp:
+                assert resp.status == 404
+
+            # a plugin whose migration fails: the new processes never start; the same, with why
+            write_badmig(plugins / "badmig")
+            refused = await asyncio.to_thread(reload, env, tmp_path)
+            assert refused.returncode == 1 and "badmig" in refused.stderr
+            aborted = (await activation(session, server.url))["activation"]["lastAbort"]
+            assert "plugin 'badmig': migration" in aborted["error"] and "failed" in aborted["error"]
+            shutil.rmtree(plugins / "badmig")
+
+            # the fix, activated by the admin page's button (a form without the token is refused)
+            (plugins / "flaky" / "__init__.py").write_text(flaky("pass", "2"))
+            async with session.post(server.url + "/admin/plugins/reload", data={}) as resp:
+                assert resp.status == 403
+            async with session.post(
+                server.url + "/admin/plugins/reload", data={"_csrf": csrf}, allow_redirects=False
+            ) as resp:
+                assert resp.status == 303, await resp.text()
+                assert resp.headers["Location"] == "/admin/plugins?roll=requested"
+
+            async def rolled() -> dict[str, Any]:
+                async with session.get(server.url + "/healthz") as resp:
+                    if resp.status == 503:  # an old process draining: ask again
+                        return {}
+                    body: dict[str, Any] = await resp.json()
+                return body if body["activation"]["generation"] == 1 else {}
+
+            body = await wait_until(rolled, 120, "the button's roll to complete")
+            assert body["status"] == "ok" and "problems" not in body
+            assert "lastAbort" not in body["activation"]
+            assert "flaky 2" in body["activation"]["plugins"]
+            async with session.get(server.url + "/api/v1/flaky/fixed") as resp:
+                assert resp.status == 200  # the fixed plugin's route answers
+            async with session.get(server.url + "/admin/plugins") as resp:
+                text = html.unescape(await resp.text())
+            assert 'id="roll-abort"' not in text
+            assert "generation 1 serving, rolled at" in text and "flaky 2" in text
+
+            before = load.ok
+            await wait_until(load.reached(before + 100), 60, "100 answers after the roll")
             load.stop.set()
             await asyncio.wait_for(task, 60)
         assert load.failed == [], load.failed[:5]

@@ -1,7 +1,8 @@
 """Operations endpoints: /healthz, /readyz and /metrics (public, read-only, no secrets).
 
 `/healthz` is liveness plus a report: 200 while the process serves, with `status: degraded` when a
-plugin was skipped or a route file failed (the host runs, but not everything it was given), and 503
+plugin was skipped, a route file failed or the last plugin roll was aborted (the host runs, but not
+everything it was given), and 503
 when the database is down. `/readyz` is what a load balancer asks before sending traffic: 503 until
 start-up has completed, while the database does not answer, and while the process drains.
 """
@@ -145,6 +146,12 @@ async def healthz(request: ApiRequest[None]) -> web.Response:
         f"{name} check failed"
         for name, part in body.items()
         if name not in {"db", "routes"} and isinstance(part, dict) and part.get("status") == "error"
+    ]
+    # a part that works but reports something wrong, e.g. an aborted plugin roll (host.activation)
+    problems += [
+        str(part["problem"])
+        for part in body.values()
+        if isinstance(part, dict) and part.get("problem")
     ]
     body["status"] = "degraded" if db_down or problems else "ok"
     if problems:
