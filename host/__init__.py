@@ -2,7 +2,8 @@
 
 A CRUD plugin needs six of these: `Plugin` (the declaration), `Routes` (its endpoints),
 `ApiRequest` (what a handler reads), `Problem` (an error answer), `require_roles` (one role check
-for REST and GraphQL) and `get_or_404`. The others are for events (`Event`), GraphQL (`GraphQL`,
+for REST and GraphQL) and `get_or_404`; a handler returns a dict (answered as JSON) or an aiohttp
+response (`Answer` names both, for annotations). The others are for events (`Event`), GraphQL (`GraphQL`,
 `GraphQLContext`, `children_by`), workflows (`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
 work (`unit_of_work`). See docs/plugins.md.
 """
@@ -12,7 +13,7 @@ from host.bus import Event
 from host.data.db import DB_INT_MAX, db_int, get_or_404, unit_of_work
 from host.graphql import GraphQLContext
 from host.graphql.loaders import children_by
-from host.pipeline import ApiRequest, Routes, decode_json
+from host.pipeline import Answer, ApiRequest, Routes, decode_json
 from host.plugin import (
     GraphQL,
     Plugin,
@@ -27,6 +28,7 @@ from host.problems import Problem
 __all__ = (
     "ADMIN_ROLE",
     "DB_INT_MAX",
+    "Answer",
     "ApiRequest",
     "Event",
     "GraphQL",

@@ -1,6 +1,7 @@
 """The request pipeline: the request type, route declarations, the routing trie and the one pass
 that every call (HTTP, batch item, job item) goes through. See docs/design.md, "Request path"."""
 
+from host.pipeline.answer import Answer, json_answer
 from host.pipeline.call import Call, subrequest
 from host.pipeline.errors import match_or_problem, to_problem
 from host.pipeline.pipeline import (
@@ -17,6 +18,7 @@ from host.pipeline.routes import Handler, ResponseSchema, RouteDef, Routes
 
 __all__ = (
     "PIPELINE",
+    "Answer",
     "ApiRequest",
     "Call",
     "Endpoint",
@@ -29,6 +31,7 @@ __all__ = (
     "StageFactory",
     "build_router",
     "decode_json",
+    "json_answer",
     "match_or_problem",
     "response_json_bytes",
     "subrequest",

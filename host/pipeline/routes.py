@@ -1,6 +1,7 @@
 """Declaring endpoints: `Routes` collects `RouteDef`s with decorators; the pipeline mounts them.
 
-A handler is `async def handler(request: ApiRequest[Body]) -> web.StreamResponse`; declaring
+A handler is `async def handler(request: ApiRequest[Body]) -> Answer` (a response, or a JSON value
+answered with the route's `status`: host/pipeline/answer.py); declaring
 `body=Model` makes the pipeline validate the JSON body into `request.validated` (typed `Body`);
 `response=Model` says what a success answers, for the API document (`host/openapi.py`).
 """
@@ -11,15 +12,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiohttp import web
 from pydantic import BaseModel
+
+from host.pipeline.answer import Answer
 
 __all__ = ("Handler", "ResponseSchema", "RouteDef", "Routes")
 
-Handler = Callable[[Any], Awaitable[web.StreamResponse]]
-"""`async def handler(request: ApiRequest[Body]) -> web.StreamResponse` (the request type is in
+Handler = Callable[[Any], Awaitable[Answer]]
+"""`async def handler(request: ApiRequest[Body]) -> Answer` (the request type is in
 host/pipeline/request.py, which refers to this module: a route is part of what a request carries)."""
-H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
+H = TypeVar("H", bound=Callable[..., Awaitable[Answer]])
 ResponseSchema = type[Any] | Mapping[str, Any]
 """The JSON body of a success answer: a pydantic model, anything pydantic can describe (a
 TypedDict, `list[Model]`, `dict[str, int]`), or a JSON Schema written as a dict."""
@@ -72,7 +74,7 @@ class Routes:
     async def create_client(request: ApiRequest[NewClient]) -> web.Response: ...
 
     @routes.get("/clients/{id}", roles=("clients:read",), response=ClientView)
-    async def read_client(request: ApiRequest[None]) -> web.Response: ...
+    async def read_client(request: ApiRequest[None]) -> Answer:   # e.g. a dict: 200 JSON
 
     @routes.get("/clients", query=ClientFilter)   # ?officeId=1 -> request.validated_query.officeId
     async def list_clients(request: ApiRequest[None]) -> web.Response: ...

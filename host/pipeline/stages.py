@@ -22,6 +22,7 @@ from host.config import SETTINGS
 from host.context import context_from_headers, current_context, reset_context, use_context
 from host.data.db import unit_of_work
 from host.metrics import METRICS
+from host.pipeline.answer import json_answer
 from host.pipeline.call import Call
 from host.pipeline.errors import match_or_problem, to_problem
 from host.pipeline.pipeline import PIPELINE, Endpoint
@@ -251,7 +252,12 @@ def transaction_stage(app: web.Application, next_: Endpoint) -> Endpoint:
 
 
 async def handler_endpoint(call: Call) -> web.StreamResponse:
-    """The end of the chain: the plugin's handler, given the call as a read-only request."""
+    """The end of the chain: the plugin's handler, given the call as a read-only request.
+
+    A handler that returns a JSON value is answered with it and the route's declared status."""
     route = call.route
     assert route is not None and call.context is not None and call.body is not None
-    return await route.handler(ApiRequest(call))
+    answer = await route.handler(ApiRequest(call))
+    if isinstance(answer, web.StreamResponse):
+        return answer
+    return json_answer(answer, route.status)
