@@ -9,6 +9,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 __all__ = ("Client", "Office")
 
 
@@ -26,8 +28,10 @@ class Office(Model):
         table = "clients_office"
 
 
-class Client(Model):
-    """A person served by the institution: a first and a last name, or a full name (an entity)."""
+class Client(TenantScoped):
+    """A person served by the institution: a first and a last name, or a full name (an entity).
+
+    Clients belong to a tenant (offices are shared reference data, like products)."""
 
     id = fields.IntField(primary_key=True)
     office: fields.ForeignKeyRelation[Office] = fields.ForeignKeyField(

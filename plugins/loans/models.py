@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 if TYPE_CHECKING:
     from clients.models import Client
 
@@ -56,7 +58,7 @@ class LoanProduct(Model):
         table = "loans_loan_product"
 
 
-class Loan(Model):
+class Loan(TenantScoped):
     id = fields.IntField(primary_key=True)
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "clients.Client", related_name="loans", on_delete=fields.RESTRICT
@@ -101,7 +103,7 @@ class Loan(Model):
         ordering = ("id",)
 
 
-class LoanTransaction(Model):
+class LoanTransaction(TenantScoped):
     """A disbursement or a repayment of a loan (Fineract's m_loan_transaction)."""
 
     id = fields.IntField(primary_key=True)

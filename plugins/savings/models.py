@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 if TYPE_CHECKING:
     from clients.models import Client
 
@@ -40,7 +42,7 @@ class SavingsProduct(Model):
         table = "savings_savings_product"
 
 
-class SavingsAccount(Model):
+class SavingsAccount(TenantScoped):
     id = fields.IntField(primary_key=True)
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "clients.Client", related_name="savings_accounts", on_delete=fields.RESTRICT
@@ -69,7 +71,7 @@ class SavingsAccount(Model):
         ordering = ("id",)
 
 
-class SavingsTransaction(Model):
+class SavingsTransaction(TenantScoped):
     """A deposit (1) or withdrawal (2) on a savings account (Fineract's m_savings_account_transaction)."""
 
     DEPOSIT = 1
