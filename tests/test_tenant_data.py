@@ -154,6 +154,39 @@ async def test_rest_rows_stay_in_their_tenant(server: TestClient) -> None:
     assert [c["id"] for c in listing["pageItems"]] == [cid]
 
 
+async def test_external_ids_are_unique_per_tenant(server: TestClient) -> None:
+    client = server
+    a, b = await tenant_headers(client)
+    for headers in (a, b):
+        status, made = await call(
+            client,
+            "POST",
+            "/api/v1/clients",
+            headers,
+            {"firstname": "Same", "lastname": "Id", "externalId": "shared-1"},
+        )
+        assert status == 201, made
+        status, loan = await call(
+            client,
+            "POST",
+            "/api/v1/loans",
+            headers,
+            {"clientId": made["clientId"], "productId": 1, "externalId": "loan-1"},
+        )
+        assert status == 201, loan
+    status, again = await call(
+        client,
+        "POST",
+        "/api/v1/clients",
+        a,
+        {"firstname": "X", "lastname": "Y", "externalId": "shared-1"},
+    )
+    assert status == 409 and again["type"] == "/problems/duplicate-external-id"
+    for headers in (a, b):
+        status, found = await call(client, "GET", "/api/v1/clients?externalId=shared-1", headers)
+        assert found["totalFilteredRecords"] == 1
+
+
 async def test_bus_handlers_run_in_the_events_tenant(server: TestClient) -> None:
     """Both tenants' clients.created events go through one delivery queue; each opens its savings
     account in its own tenant, and the events carry their tenant."""

@@ -43,7 +43,8 @@ class Client(TenantScoped):
     lastname = fields.CharField(max_length=100, null=True)
     fullname = fields.CharField(max_length=300, null=True)
     display_name = fields.CharField(max_length=400)
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant (another tenant may use the same one)."""
     mobile_no = fields.CharField(max_length=50, null=True)
     active = fields.BooleanField(default=False)
     activation_date = fields.DateField(null=True)
@@ -59,3 +60,4 @@ class Client(TenantScoped):
         app = "clients"
         table = "clients_client"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)

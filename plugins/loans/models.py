@@ -68,7 +68,8 @@ class Loan(TenantScoped):
         "loans.LoanProduct", related_name="loans", on_delete=fields.RESTRICT
     )
     product_id: int
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant."""
     loan_type = fields.CharField(max_length=20, default="individual")
     principal = fields.DecimalField(max_digits=19, decimal_places=6)
     number_of_repayments = fields.IntField()
@@ -101,6 +102,7 @@ class Loan(TenantScoped):
         app = "loans"
         table = "loans_loan"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)
 
 
 class LoanTransaction(TenantScoped):

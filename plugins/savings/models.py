@@ -52,7 +52,8 @@ class SavingsAccount(TenantScoped):
         "savings.SavingsProduct", related_name="accounts", on_delete=fields.RESTRICT
     )
     product_id: int
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant."""
     balance = fields.DecimalField(max_digits=19, decimal_places=6, default=0)
     nominal_annual_interest_rate = fields.DecimalField(max_digits=19, decimal_places=6)
     status = fields.IntField(default=SavingsStatus.SUBMITTED)
@@ -69,6 +70,7 @@ class SavingsAccount(TenantScoped):
         app = "savings"
         table = "savings_savings_account"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)
 
 
 class SavingsTransaction(TenantScoped):
