@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from dramatiq import Middleware
 
 from host.bus import BUS
+from host.jobs import JOBS
 from tests.conftest import finished, login, wait_for
 
 MakeClient = Callable[..., Awaitable[TestClient]]
@@ -306,6 +308,36 @@ async def test_batches_and_jobs_stay_in_their_tenant(server: TestClient) -> None
     assert status == 200 and mine["firstname"] == "Ada"
     status, listing = await call(client, "GET", "/api/v1/clients", b)
     assert listing["totalFilteredRecords"] == 2  # the sync and the async batch's clients
+
+
+class Enqueued(Middleware):
+    """Records the tenant option of every message the broker enqueues (a Dramatiq hook)."""
+
+    def __init__(self) -> None:
+        self.tenants: list[str | None] = []
+
+    def after_enqueue(self, broker: Any, message: Any, delay: Any) -> None:
+        self.tenants.append(message.options.get("tenant"))
+
+
+async def test_broker_messages_carry_the_jobs_tenant(client: TestClient) -> None:
+    service = client.app[JOBS]
+    assert service.broker is not None
+    seen = Enqueued()
+    service.broker.add_middleware(seen)
+    _, b = await tenant_headers(client)
+    items = [
+        {"requestId": i, "method": "POST", "relativeUrl": "clients", "body": {"fullname": f"E{i}"}}
+        for i in range(3)
+    ]
+    resp = await client.post(
+        "/api/v1/batches", json=items, headers={**b, "Prefer": "respond-async"}
+    )
+    assert resp.status == 202
+    job_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    view = await wait_for(client, b, job_id, finished)
+    assert view["state"] == "completed", view
+    assert seen.tenants and set(seen.tenants) == {"tenant-b"}
 
 
 async def test_no_tenant_in_context_is_refused_not_answered_across_tenants(
