@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -338,6 +339,32 @@ async def test_broker_messages_carry_the_jobs_tenant(client: TestClient) -> None
     view = await wait_for(client, b, job_id, finished)
     assert view["state"] == "completed", view
     assert seen.tenants and set(seen.tenants) == {"tenant-b"}
+
+
+@pytest.mark.redis
+async def test_broker_messages_on_redis_carry_the_tenant(
+    make_client: MakeClient, redis_url: str
+) -> None:
+    """On a real broker the message itself holds the tenant (this server only enqueues: with a
+    broker URL, `plughost worker` processes consume)."""
+    import redis.asyncio as aioredis
+
+    queue = f"tenants-{uuid.uuid4().hex[:8]}"
+    client = await make_client(broker_url=redis_url, jobs_queue=queue)
+    _, b = await tenant_headers(client)
+    items = [{"requestId": 1, "method": "GET", "relativeUrl": "clients"}]
+    resp = await client.post(
+        "/api/v1/batches", json=items, headers={**b, "Prefer": "respond-async"}
+    )
+    assert resp.status == 202, await resp.text()
+    connection = aioredis.from_url(redis_url)
+    try:
+        stored = await connection.hvals(f"dramatiq:{queue}.msgs")
+        assert stored, "no message was enqueued"
+        assert {json.loads(m)["options"].get("tenant") for m in stored} == {"tenant-b"}
+    finally:
+        await connection.delete(f"dramatiq:{queue}", f"dramatiq:{queue}.msgs")
+        await connection.aclose()
 
 
 async def test_no_tenant_in_context_is_refused_not_answered_across_tenants(
