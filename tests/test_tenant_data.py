@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from dramatiq import Middleware
 
+from host.auth.users import add_user
 from host.bus import BUS
 from host.jobs import JOBS
 from tests.conftest import finished, login, wait_for
@@ -155,6 +156,12 @@ async def test_rest_rows_stay_in_their_tenant(server: TestClient) -> None:
     assert status == 404
     status, listing = await call(client, "GET", "/api/v1/clients", a)
     assert [c["id"] for c in listing["pageItems"]] == [cid]
+    # a user bound to tenant B, without any header, sees B's client only
+    await add_user("bea", "bea-password-1", ["clients:read"], tenant="tenant-b")
+    bea = {"Authorization": f"Bearer {await login(client, 'bea', 'bea-password-1')}"}
+    status, listing = await call(client, "GET", "/api/v1/clients", bea)
+    assert [c["id"] for c in listing["pageItems"]] == [made["clientId"]]
+    assert (await call(client, "GET", f"/api/v1/clients/{cid}", bea))[0] == 404
 
 
 async def test_external_ids_are_unique_per_tenant(server: TestClient) -> None:
@@ -281,7 +288,7 @@ async def test_batches_and_jobs_stay_in_their_tenant(server: TestClient) -> None
             "requestId": 4,
             "method": "POST",
             "relativeUrl": "clients",
-            "body": {"firstname": "Bo", "lastname": "Batch"},
+            "body": {"firstname": "Bo", "lastname": "Batch", "savingsProductId": 1},
         },
     ]
     # a synchronous batch in B
@@ -309,6 +316,11 @@ async def test_batches_and_jobs_stay_in_their_tenant(server: TestClient) -> None
     assert status == 200 and mine["firstname"] == "Ada"
     status, listing = await call(client, "GET", "/api/v1/clients", b)
     assert listing["totalFilteredRecords"] == 2  # the sync and the async batch's clients
+    # their clients.created events carried B: the savings plugin opened both accounts in B
+    await client.app[BUS].join()
+    for headers, count in ((b, 2), (a, 1)):
+        status, accounts = await call(client, "GET", "/api/v1/savingsaccounts", headers)
+        assert status == 200 and accounts["totalFilteredRecords"] == count, accounts
 
 
 class Enqueued(Middleware):
