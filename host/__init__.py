@@ -3,7 +3,8 @@
 A CRUD plugin needs six of these: `Plugin` (the declaration), `Routes` (its endpoints),
 `ApiRequest` (what a handler reads), `Problem` (an error answer), `require_roles` (one role check
 for REST and GraphQL) and `get_or_404`. The others are for events (`Event`), GraphQL (`GraphQL`,
-`GraphQLContext`, `children_by`), tenant-scoped tables (`TenantScoped`), workflows (`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
+`GraphQLContext`, `children_by`), rows that belong to a tenant (`TenantScoped`), workflows
+(`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
 work (`unit_of_work`). See docs/plugins.md.
 """
 
