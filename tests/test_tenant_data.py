@@ -379,6 +379,48 @@ async def test_broker_messages_on_redis_carry_the_tenant(
         await connection.aclose()
 
 
+async def test_every_orm_query_of_a_scoped_model_is_filtered(server: TestClient) -> None:
+    """The plugin contract itself: in tenant B's context, each way Tortoise reaches a row of A
+    finds nothing and changes nothing."""
+    from clients.models import Client
+    from loans.models import Loan
+    from tortoise.exceptions import DoesNotExist
+
+    from host.context import context_for, reset_context, use_context
+
+    client = server
+    a, _ = await tenant_headers(client)
+    ids = await seed_tenant_a(client, a)
+    cid, lid = ids["client"], ids["loan"]
+    token = use_context(context_for("tenant-b"))
+    try:
+        with pytest.raises(DoesNotExist):
+            await Client.get(id=cid)
+        assert await Client.get_or_none(id=cid) is None
+        assert not await Client.exists(id=cid)
+        assert await Client.filter(id=cid).count() == 0
+        assert await Client.all().values_list("id", flat=True) == []
+        assert await Client.filter(id=cid).update(firstname="Mallory") == 0
+        assert await Client.filter(id=cid).delete() == 0
+        assert await Client.in_bulk([cid]) == {}
+        assert await Client.first() is None
+        assert await Loan.filter(client_id=cid).prefetch_related("client") == []
+        made, created = await Client.get_or_create(
+            external_id="ext-a", defaults={"display_name": "B's own", "office_id": 1}
+        )
+        assert created and made.tenant == "tenant-b"  # A's ext-a is not B's
+        # a row of B pointing at A's client: following the foreign key finds nothing either
+        await Loan.all_tenants().filter(id=lid).update(tenant="tenant-b")
+        loan = await Loan.get(id=lid)
+        assert await loan.client is None
+        await loan.fetch_related("client")
+        assert loan.client is None
+    finally:
+        reset_context(token)
+    status, mine = await call(client, "GET", f"/api/v1/clients/{cid}", a)
+    assert status == 200 and mine["firstname"] == "Ada"
+
+
 async def test_no_tenant_in_context_is_refused_not_answered_across_tenants(
     client: TestClient,
 ) -> None:
