@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
 
 from admin.auth import current_user
 from admin.state import MAIN_APP
+from host.auth import check_tenant_name, tenant_for
 from host.context import context_from_headers, current_context
 from host.pipeline import PIPELINE, response_json_bytes, subrequest
+from host.problems import Problem
 
 __all__ = ("ApiResult", "call")
 
@@ -50,12 +52,25 @@ async def call(
     json_body: Any = None,
     body: bytes = b"",
     headers: Mapping[str, str] | None = None,
+    tenant: str | None = None,
 ) -> ApiResult:
-    """Call `/api/...` in-process as the admin signed in on `request`."""
+    """Call `/api/...` in-process as the admin signed in on `request`.
+
+    `tenant`: the tenant the call runs in (a page's `?tenant=`), under the same rule as X-Tenant: a
+    platform admin may name any, an admin bound to a tenant only its own (403 otherwise)."""
     app = request.app[MAIN_APP]
     if json_body is not None:
         body = json.dumps(json_body).encode()
     ctx = current_context() or context_from_headers(request.headers)
+    identity = current_user(request).identity
+    if tenant:
+        try:
+            check_tenant_name(tenant)
+        except ValueError as exc:
+            raise Problem(400, f"tenant: {exc}", slug="invalid-tenant") from None
+        chosen = tenant_for(identity, tenant)
+        if chosen is not None and chosen != ctx.tenant:
+            ctx = replace(ctx, tenant=chosen)
     api_call = subrequest(
         app,
         method=method,
@@ -65,7 +80,7 @@ async def call(
         body=body,
         json_body=json_body is not None,
         context=ctx,
-        identity=current_user(request).identity,
+        identity=identity,
         origin="admin",
     )
     response = await app[PIPELINE].run(api_call)

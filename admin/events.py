@@ -60,6 +60,7 @@ def _dead_row(row: dict[str, Any]) -> dict[str, Any]:
         "error": row["last_error"] or "",
         "at": datetime.fromtimestamp(float(row["due_at"]), UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "payload": row["payload"],
+        "tenant": row.get("tenant") or "",
     }
 
 

@@ -59,6 +59,7 @@ def job_view(data: Any) -> dict[str, Any]:
         "kind": str(d.get("kind", "")),
         "state": str(d.get("state", "unknown")),
         "submitter": str(d.get("owner") or ""),
+        "tenant": str(d.get("tenant") or ""),
         "total": _int(d.get("total")),
         "done": counts.get("done", 0),
         "failed": counts.get("failed", 0),
@@ -135,6 +136,7 @@ async def _chart(request: web.Request, job_id: str, raw: dict[str, Any]) -> dict
             "GET",
             f"/api/v1/jobs/{quote(job_id, safe='')}/items",
             query={"offset": str(offset), "limit": "1000"},
+            tenant=_tenant(request),
         )
         page_items = _list_items(result.data, "pageItems") if result.ok else []
         for item in page_items:
@@ -160,12 +162,23 @@ async def _chart(request: web.Request, job_id: str, raw: dict[str, Any]) -> dict
 
 def _filters(request: web.Request) -> dict[str, str]:
     q = request.query
-    return {k: q.get(k, "").strip() for k in ("state", "kind", "submitter") if q.get(k, "").strip()}
+    names = ("state", "kind", "submitter", "tenant")
+    return {k: q.get(k, "").strip() for k in names if q.get(k, "").strip()}
+
+
+def _tenant(request: web.Request) -> str | None:
+    """The tenant a page looks at (`?tenant=`): jobs are listed and controlled in their tenant."""
+    return request.query.get("tenant", "").strip() or None
+
+
+def _in_tenant(url: str, tenant: str | None) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'tenant': tenant})}" if tenant else url
 
 
 def _api_filters(filters: dict[str, str]) -> dict[str, str]:
     """The page's filter names to the jobs API's (the submitter is the job's `owner`)."""
     out = dict(filters)
+    out.pop("tenant", None)  # not a filter: the tenant the call runs in
     if "submitter" in out:
         out["owner"] = out.pop("submitter")
     return out
@@ -173,7 +186,7 @@ def _api_filters(filters: dict[str, str]) -> dict[str, str]:
 
 async def _jobs(request: web.Request, filters: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
     query = {**_api_filters(filters), "limit": "100"}
-    result = await call(request, "GET", "/api/v1/jobs", query=query)
+    result = await call(request, "GET", "/api/v1/jobs", query=query, tenant=filters.get("tenant"))
     if not result.ok:
         return [], result.detail
     return [job_view(j) for j in _list_items(result.data, "pageItems")], ""
@@ -218,7 +231,9 @@ async def jobs_stream(request: web.Request) -> web.StreamResponse:
 
 
 async def _job_raw(request: web.Request, job_id: str) -> dict[str, Any]:
-    result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}")
+    result = await call(
+        request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}", tenant=_tenant(request)
+    )
     if not result.ok:
         raise Problem(result.status, result.detail)
     return result.data if isinstance(result.data, dict) else {}
@@ -251,7 +266,13 @@ async def _items(
     request: web.Request, job_id: str, state: str | None, limit: int = 20
 ) -> list[dict[str, Any]]:
     query = {"limit": str(limit)} | ({"state": state} if state else {})
-    result = await call(request, "GET", f"/api/v1/jobs/{quote(job_id, safe='')}/items", query=query)
+    result = await call(
+        request,
+        "GET",
+        f"/api/v1/jobs/{quote(job_id, safe='')}/items",
+        query=query,
+        tenant=_tenant(request),
+    )
     return [_item_view(i) for i in _list_items(result.data, "pageItems")] if result.ok else []
 
 
@@ -268,6 +289,7 @@ async def job_detail(request: web.Request) -> web.StreamResponse:
         "job_detail.html",
         {
             "job": job,
+            "tenant_query": _in_tenant("", _tenant(request)),
             "failed": failed,
             "others": others,
             "flash": request.query.get("flash", ""),
@@ -315,10 +337,13 @@ async def job_action(request: web.Request) -> web.StreamResponse:
     job_id, action = request.match_info["id"], request.match_info["action"]
     if action not in ACTIONS:
         raise Problem(404, f"Unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    result = await call(request, "POST", f"/api/v1/jobs/{quote(job_id, safe='')}/{action}")
+    tenant = _tenant(request)
+    result = await call(
+        request, "POST", f"/api/v1/jobs/{quote(job_id, safe='')}/{action}", tenant=tenant
+    )
     if not result.ok:
         raise Problem(result.status, f"Could not {action} job {job_id}: {result.detail}")
-    raise web.HTTPSeeOther(f"/admin/jobs/{quote(job_id)}?flash={action}")
+    raise web.HTTPSeeOther(_in_tenant(f"/admin/jobs/{quote(job_id)}?flash={action}", tenant))
 
 
 # workflows -----------------------------------------------------------------------------------

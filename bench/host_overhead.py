@@ -151,7 +151,9 @@ def _add_bare_client_route(app: Any) -> None:
 
     async def read_client(request: web.Request) -> web.Response:
         client_id = int(request.match_info["id"])
-        client = await Client.get_or_none(id=client_id).prefetch_related("office")
+        # the same query the host runs: the client is tenant-scoped (tenant from X-Tenant)
+        tenant = request.headers.get("X-Tenant") or "default"
+        client = await Client.in_tenant(tenant).get_or_none(id=client_id).prefetch_related("office")
         if client is None:
             raise web.HTTPNotFound()
         return web.json_response(client_v1(client))

@@ -3,14 +3,16 @@
 A CRUD plugin needs six of these: `Plugin` (the declaration), `Routes` (its endpoints),
 `ApiRequest` (what a handler reads), `Problem` (an error answer), `require_roles` (one role check
 for REST and GraphQL) and `get_or_404`; a handler returns a dict (answered as JSON) or an aiohttp
-response (`Answer` names both, for annotations). The others are for events (`Event`), GraphQL (`GraphQL`,
-`GraphQLContext`, `children_by`), workflows (`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
+response (`Answer` names both, for annotations). The others are for events (`Event`), GraphQL
+(`GraphQL`, `GraphQLContext`, `children_by`), rows that belong to a tenant (`TenantScoped`), workflows
+(`Workflow`, `WorkflowContext`, `chunked`), start-up work (`PluginContext`) and explicit units of
 work (`unit_of_work`). See docs/plugins.md.
 """
 
 from host.auth import ADMIN_ROLE, Identity, require_roles
 from host.bus import Event
 from host.data.db import DB_INT_MAX, db_int, get_or_404, unit_of_work
+from host.data.tenancy import TenantScoped
 from host.graphql import GraphQLContext
 from host.graphql.loaders import children_by
 from host.pipeline import Answer, ApiRequest, Routes, decode_json
@@ -39,6 +41,7 @@ __all__ = (
     "PluginError",
     "Problem",
     "Routes",
+    "TenantScoped",
     "Workflow",
     "WorkflowContext",
     "children_by",

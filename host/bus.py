@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from tortoise.transactions import in_transaction
 
-from host.context import current_context
+from host.context import context_for, current_context, reset_context, use_context
 from host.data.db import CONNECTION, defer_until_commit, in_unit_of_work
 
 
@@ -299,7 +299,13 @@ class Bus:
             log.exception("could not record a failed delivery", extra={"delivery": delivery})
 
     async def run_handler(self, sub: Subscription, event: Event) -> str | None:
-        """Call one handler; None when it succeeded, else the error (logged, isolated)."""
+        """Call one handler; None when it succeeded, else the error (logged, isolated).
+
+        The handler runs in the event's tenant (what it reads and writes of tenant-scoped models
+        is that tenant's), whichever task delivers it; an event published outside any tenant is
+        handled outside any tenant too (scoped models then refuse to be used)."""
+        ctx = None if event.tenant is None else context_for(event.tenant, event.request_id)
+        token = use_context(ctx)
         try:
             result = sub.handler(event)
             if inspect.isawaitable(result):
@@ -313,6 +319,8 @@ class Bus:
             )
             self.failures.append(HandlerFailure(event.topic, sub.name, repr(exc), time.time()))
             return repr(exc)
+        finally:
+            reset_context(token)
 
     async def flush(self) -> None:
         """Record the deliveries finished since the last flush (one UPDATE for all of them)."""

@@ -18,6 +18,7 @@ from host.problems import Problem
 __all__ = (
     "DEFAULT_TENANT",
     "RequestContext",
+    "context_for",
     "context_from_headers",
     "current_context",
     "use_context",
@@ -163,6 +164,13 @@ def context_from_headers(
     return RequestContext(request_id, trace_id, span_id, parent, flags, tenant)
 
 
+def context_for(tenant: str, request_id: str | None = None) -> RequestContext:
+    """A context for work that no HTTP call carries (a bus handler, a broker message): its tenant,
+    and the request id of the call that caused it when known (so log lines join up)."""
+    trace_id = new_trace_id()
+    return RequestContext(request_id or trace_id, trace_id, new_span_id(), None, "01", tenant)
+
+
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
     "plughost_request_context", default=None
 )
@@ -172,7 +180,8 @@ def current_context() -> RequestContext | None:
     return _current.get()
 
 
-def use_context(ctx: RequestContext) -> contextvars.Token[RequestContext | None]:
+def use_context(ctx: RequestContext | None) -> contextvars.Token[RequestContext | None]:
+    """Make `ctx` the current context (None: outside any request); undo with `reset_context`."""
     return _current.set(ctx)
 
 

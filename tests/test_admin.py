@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, finished, wait_for
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
@@ -334,6 +334,39 @@ async def test_jobs_pages_list_detail_and_controls(
     assert resp.status == 403
     assert (await client.get("/admin/jobs/999999")).status == 404
     assert "workflow" in (await (await client.get("/admin/workflows")).text()).lower()
+
+
+async def test_jobs_pages_show_and_choose_the_tenant(
+    admin_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Jobs live in their tenant: the list shows it, `?tenant=` looks at another one (a platform
+    admin may), and the detail page and its controls act in that tenant."""
+    client = admin_client
+    items = [{"requestId": 1, "method": "GET", "relativeUrl": "clients/424242"}]
+    resp = await client.post(
+        "/api/v1/batches",
+        json=items,
+        headers={**admin_headers, "Prefer": "respond-async", "X-Tenant": "tenant-b"},
+    )
+    assert resp.status == 202, await resp.text()
+    job_id = (await resp.json())["id"]
+    await wait_for(client, {**admin_headers, "X-Tenant": "tenant-b"}, job_id, finished)
+    assert f'data-job="{job_id}"' not in await (await client.get("/admin/jobs")).text()
+    listing = await (await client.get("/admin/jobs?tenant=tenant-b")).text()
+    row = listing.split(f'data-job="{job_id}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-field="tenant">tenant-b</td>' in row
+    assert f'href="/admin/jobs/{job_id}?tenant=tenant-b"' in row
+    assert (await client.get(f"/admin/jobs/{job_id}")).status == 404  # not in tenant default
+    detail = await client.get(f"/admin/jobs/{job_id}?tenant=tenant-b")
+    text = await detail.text()
+    assert detail.status == 200 and '<dd id="job-tenant">tenant-b</dd>' in text
+    token = CSRF.search(text).group(1)
+    resp = await client.post(
+        f"/admin/jobs/{job_id}/retry?tenant=tenant-b", data={"_csrf": token}, allow_redirects=False
+    )
+    assert resp.status == 303 and resp.headers["Location"].endswith("tenant=tenant-b")
+    resp = await client.get("/admin/jobs?tenant=no%20tenant!")
+    assert resp.status == 400
 
 
 def test_session_cookie_signature_and_expiry() -> None:

@@ -10,6 +10,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from host.auth.users import add_user
 from host.bus import BUS
+from host.context import context_for, reset_context, use_context
 from tests.conftest import login
 
 Headers = dict[str, str]
@@ -429,9 +430,15 @@ async def test_client_created_with_savings_product_opens_one_account(
     _, none = await get(client, f"/api/v1/savingsaccounts?clientId={plain}", admin_headers)
     assert none["totalFilteredRecords"] == 0
 
-    # redelivered event: still one account for that client and product
-    await bus.publish("clients.created", {"clientId": cid, "officeId": 1, "savingsProductId": 1})
-    await bus.publish("clients.created", {"clientId": cid, "officeId": 1, "savingsProductId": 1})
+    # redelivered event (in the client's tenant, as the outbox keeps it): still one account
+    token = use_context(context_for("default"))
+    try:
+        for _ in range(2):
+            await bus.publish(
+                "clients.created", {"clientId": cid, "officeId": 1, "savingsProductId": 1}
+            )
+    finally:
+        reset_context(token)
     await bus.join()
     _, listing = await get(client, f"/api/v1/savingsaccounts?clientId={cid}", admin_headers)
     assert listing["totalFilteredRecords"] == 1

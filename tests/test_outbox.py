@@ -52,7 +52,9 @@ async def test_failing_handler_is_retried_with_the_same_event_id_then_dead_lette
 
     # never succeeds: after three attempts it is a dead letter, reported by /healthz
     resp = await client.post(
-        "/api/v1/busprobe/publish", json={"name": "never", "fail": 99}, headers=headers
+        "/api/v1/busprobe/publish",
+        json={"name": "never", "fail": 99},
+        headers={**headers, "X-Tenant": "tenant-dl"},
     )
     assert resp.status == 201
 
@@ -68,6 +70,7 @@ async def test_failing_handler_is_retried_with_the_same_event_id_then_dead_lette
     assert status == 200
     page = await (await client.get("/admin/events")).text()
     assert "Dead letters (1)" in page and "busprobe:on_probe" in page
+    assert "<td>tenant-dl</td><td><code>busprobe:on_probe" in page  # the event's tenant
     resp = await client.post("/admin/events/dead-letters/retry", data={"_csrf": csrf})
     assert resp.status == 200
 

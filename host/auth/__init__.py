@@ -10,6 +10,7 @@ from host.auth.authenticator import (
     check_tenant_name,
     hash_password,
     require_roles,
+    tenant_for,
     unauthenticated,
     verify_password,
 )
@@ -24,6 +25,7 @@ __all__ = (
     "check_tenant_name",
     "hash_password",
     "require_roles",
+    "tenant_for",
     "unauthenticated",
     "verify_password",
 )

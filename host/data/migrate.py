@@ -353,12 +353,25 @@ async def apply_file(client: BaseDBAsyncClient, dialect: str, app: str, path: Pa
                 await run_script(conn, await module.upgrade(conn), dialect)
                 await Aerich.create(version=path.name, app=app, content=state, using_db=conn)
         else:
-            await run_script(client, await module.upgrade(client), dialect)
+            try:
+                await run_script(client, await module.upgrade(client), dialect)
+            except Exception:
+                if dialect == "sqlite":  # a file that opened its own transaction (a table rebuild)
+                    await _undo_sqlite_script(client)
+                raise
             await Aerich.create(version=path.name, app=app, content=state)
     except Exception as exc:
         raise MigrationError(
             f"plugin {app!r}: migration {path} failed: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+async def _undo_sqlite_script(client: BaseDBAsyncClient) -> None:
+    """Roll back the transaction a non-transactional file began itself and turn foreign keys
+    back on (a SQLite table rebuild switches them off around its own transaction)."""
+    with contextlib.suppress(Exception):  # no transaction open: nothing to roll back
+        await client.execute_query("ROLLBACK")
+    await client.execute_query("PRAGMA foreign_keys = ON")
 
 
 async def migration_status(apps: Iterable[TableOwner]) -> dict[str, dict[str, list[str]]]:

@@ -88,7 +88,8 @@ def children_by(model: type[M], foreign_key: str) -> BatchFn[int, list[M]]:
     """A batch function for a one-to-many field: the `model` rows of each key, oldest first.
 
     Define it once at module level (the request's loader is found by the function itself):
-    `loans_by_client = children_by(Loan, "client_id")`.
+    `loans_by_client = children_by(Loan, "client_id")`. For a `TenantScoped` model the query is
+    the request's tenant's alone (the model's manager filters it; the loader runs in that context).
     """
 
     async def load(keys: list[int]) -> list[list[M]]:

@@ -17,7 +17,7 @@ from typing import Any
 import dramatiq
 from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AsyncIO
+from dramatiq.middleware import AsyncIO, CurrentMessage
 
 __all__ = ("HostLoop", "make_broker")
 
@@ -71,5 +71,8 @@ def make_broker(url: str, loop: asyncio.AbstractEventLoop) -> dramatiq.Broker:
     else:  # Settings validates the scheme; this is a programming error
         raise ValueError(f"unsupported broker URL scheme: {url.split(':', 1)[0]}")
     broker.add_middleware(HostLoop(loop))
+    # the actor reads the message's options (its tenant); the context variable it sets in the
+    # worker thread reaches the coroutine, which is submitted to the host loop from that thread
+    broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
     return broker

@@ -21,6 +21,7 @@ from typing import Any
 
 import dramatiq
 from aiohttp import web
+from dramatiq.middleware import CurrentMessage
 from tortoise.expressions import F
 from tortoise.functions import Count
 
@@ -82,14 +83,16 @@ class JobService:
             await asyncio.to_thread(self.broker.close)
 
     # sending --------------------------------------------------------------------------------
-    def send_pumps(self, job_id: int, count: int) -> None:
+    def send_pumps(self, job_id: int, count: int, tenant: str) -> None:
+        """Messages "work on job N", each carrying the job's tenant as a message option (Dramatiq's
+        headers: `options["tenant"]`, seed 003's context data); `pump` checks it against the job."""
         assert self.actor is not None
         for _ in range(max(1, count)):
-            self.actor.send(job_id)
+            self.actor.send_with_options(args=(job_id,), tenant=tenant)
 
-    async def wake(self, job_id: int, count: int) -> None:
+    async def wake(self, job_id: int, count: int, tenant: str) -> None:
         await Job.filter(id=job_id).update(heartbeat=time.time())
-        await asyncio.to_thread(self.send_pumps, job_id, count)
+        await asyncio.to_thread(self.send_pumps, job_id, count, tenant)
 
     # submitting -----------------------------------------------------------------------------
     async def create_job(
@@ -119,8 +122,8 @@ class JobService:
             return job
         job_id, count = job.id, job.parallelism
         # inside the caller's transaction, workers must not look before the items are committed
-        if not defer_until_commit(lambda: self.send_pumps(job_id, count)):
-            await asyncio.to_thread(self.send_pumps, job_id, count)
+        if not defer_until_commit(lambda: self.send_pumps(job_id, count, tenant)):
+            await asyncio.to_thread(self.send_pumps, job_id, count, tenant)
         return job
 
     async def _store(
@@ -191,7 +194,7 @@ class JobService:
 
     async def resume(self, job: Job) -> None:
         if await Job.filter(id=job.id, state="paused").update(state="running"):
-            await self.wake(job.id, job.parallelism)
+            await self.wake(job.id, job.parallelism, job.tenant)
 
     async def cancel(self, job: Job) -> None:
         if await Job.filter(id=job.id, state__in=("queued", "running", "paused")).update(
@@ -227,15 +230,19 @@ class JobService:
         await Job.filter(id=job.id).update(
             state="running", finished_at=None, error=None, alerted=False
         )
-        await self.wake(job.id, job.parallelism)
+        await self.wake(job.id, job.parallelism, job.tenant)
         return len(failed)
 
     # working --------------------------------------------------------------------------------
     async def _pump_message(self, job_id: int) -> None:
-        await self.pump(job_id)
+        message = CurrentMessage.get_current_message()
+        await self.pump(job_id, message.options.get("tenant") if message is not None else None)
 
-    async def pump(self, job_id: int) -> None:
-        """Work on a job until nothing is claimable, it stops, or the time budget is spent."""
+    async def pump(self, job_id: int, tenant: str | None = None) -> None:
+        """Work on a job until nothing is claimable, it stops, or the time budget is spent.
+
+        `tenant`: the one the message carried; a message naming another tenant than the job's is
+        dropped (the items always run in the job's own tenant, stored with it)."""
         settings = self.settings
         deadline = time.monotonic() + settings.jobs_pump_seconds
         last_touch = 0.0
@@ -243,6 +250,12 @@ class JobService:
         while not self._closing:
             job = await Job.get_or_none(id=job_id)
             if job is None or job.state not in ACTIVE:
+                return
+            if tenant is not None and tenant != job.tenant:
+                log.error(
+                    "job message names another tenant than the job's: dropped",
+                    extra={"job": job_id, "tenant": tenant, "job_tenant": job.tenant},
+                )
                 return
             if job.state == "queued":
                 await Job.filter(id=job_id, state="queued").update(
@@ -277,7 +290,7 @@ class JobService:
             if not await self._run_claimed(job, items, identity):
                 return
             if time.monotonic() > deadline:
-                await asyncio.to_thread(self.send_pumps, job_id, 1)
+                await asyncio.to_thread(self.send_pumps, job_id, 1, job.tenant)
                 return
 
     async def _run_claimed(self, job: Job, items: list[JobItem], identity: Identity) -> bool:
@@ -423,11 +436,11 @@ class JobService:
             log.warning("re-queued items whose lease expired", extra={"count": requeued})
         stale = time.time() - max(2.0, self.settings.jobs_lease_seconds)
         for job in await Job.filter(state__in=ACTIVE, heartbeat__lt=stale).only(
-            "id", "heartbeat", "parallelism"
+            "id", "heartbeat", "parallelism", "tenant"
         ):
             # one reaper wins the wake-up, so two hosts do not both flood the queue
             if await Job.filter(id=job.id, heartbeat=job.heartbeat).update(heartbeat=time.time()):
-                await asyncio.to_thread(self.send_pumps, job.id, job.parallelism)
+                await asyncio.to_thread(self.send_pumps, job.id, job.parallelism, job.tenant)
         await self.run_due_schedules()
 
     # workflows ------------------------------------------------------------------------------

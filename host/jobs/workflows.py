@@ -21,7 +21,13 @@ from cronsim import CronSim, CronSimError
 from tortoise.exceptions import IntegrityError
 
 from host.auth import ADMIN_ROLE, Identity
-from host.context import RequestContext
+from host.context import (
+    RequestContext,
+    context_for,
+    current_context,
+    reset_context,
+    use_context,
+)
 from host.jobs.models import Job, JobItem, Schedule
 from host.loader import REGISTRY
 from host.plugin import Chunked, Workflow, WorkflowContext, chunked
@@ -104,7 +110,13 @@ async def plan_workflow(
     values = merge_params(reg.workflow, params)
     ctx = WorkflowContext(app=app, params=values, identity=identity, tenant=tenant)
     run = reg.workflow.run
-    chunks = await run.plan(ctx) if isinstance(run, Chunked) else [{}]
+    # planning reads the run's tenant's rows: a scheduled run has no request context of its own
+    now = current_context()
+    token = use_context(now if now is not None and now.tenant == tenant else context_for(tenant))
+    try:
+        chunks = await run.plan(ctx) if isinstance(run, Chunked) else [{}]
+    finally:
+        reset_context(token)
     items = [
         {"request": {"workflow": reg.name, "chunk": c}, "ref": str(i)} for i, c in enumerate(chunks)
     ]
@@ -124,9 +136,13 @@ async def run_step(
         context=context,
     )
     run = reg.workflow.run
-    if isinstance(run, Chunked):
-        return await run.step(ctx, dict(item.request.get("chunk") or {}))
-    return await run(ctx)
+    token = use_context(context)  # the step reads and writes the job's tenant's rows
+    try:
+        if isinstance(run, Chunked):
+            return await run.step(ctx, dict(item.request.get("chunk") or {}))
+        return await run(ctx)
+    finally:
+        reset_context(token)
 
 
 async def sync_schedules(app: web.Application) -> list[str]:

@@ -235,7 +235,7 @@ class OutboxStore:
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         return await self._query(
             "SELECT d.id, d.event_id, d.subscription, d.attempts, d.last_error, d.due_at, "
-            "e.topic, e.payload FROM host_outbox_delivery d JOIN host_outbox_event e "
+            "e.topic, e.payload, e.tenant FROM host_outbox_delivery d JOIN host_outbox_event e "
             "ON e.id = d.event_id WHERE d.state = 'dead' ORDER BY d.id DESC LIMIT ?",
             [limit],
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 __all__ = ("Client", "Office")
 
 
@@ -26,8 +28,10 @@ class Office(Model):
         table = "clients_office"
 
 
-class Client(Model):
-    """A person served by the institution: a first and a last name, or a full name (an entity)."""
+class Client(TenantScoped):
+    """A person served by the institution: a first and a last name, or a full name (an entity).
+
+    Clients belong to a tenant (offices are shared reference data, like products)."""
 
     id = fields.IntField(primary_key=True)
     office: fields.ForeignKeyRelation[Office] = fields.ForeignKeyField(
@@ -39,7 +43,8 @@ class Client(Model):
     lastname = fields.CharField(max_length=100, null=True)
     fullname = fields.CharField(max_length=300, null=True)
     display_name = fields.CharField(max_length=400)
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant (another tenant may use the same one)."""
     mobile_no = fields.CharField(max_length=50, null=True)
     active = fields.BooleanField(default=False)
     activation_date = fields.DateField(null=True)
@@ -55,3 +60,4 @@ class Client(Model):
         app = "clients"
         table = "clients_client"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 if TYPE_CHECKING:
     from clients.models import Client
 
@@ -56,7 +58,7 @@ class LoanProduct(Model):
         table = "loans_loan_product"
 
 
-class Loan(Model):
+class Loan(TenantScoped):
     id = fields.IntField(primary_key=True)
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "clients.Client", related_name="loans", on_delete=fields.RESTRICT
@@ -66,7 +68,8 @@ class Loan(Model):
         "loans.LoanProduct", related_name="loans", on_delete=fields.RESTRICT
     )
     product_id: int
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant."""
     loan_type = fields.CharField(max_length=20, default="individual")
     principal = fields.DecimalField(max_digits=19, decimal_places=6)
     number_of_repayments = fields.IntField()
@@ -99,9 +102,10 @@ class Loan(Model):
         app = "loans"
         table = "loans_loan"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)
 
 
-class LoanTransaction(Model):
+class LoanTransaction(TenantScoped):
     """A disbursement or a repayment of a loan (Fineract's m_loan_transaction)."""
 
     id = fields.IntField(primary_key=True)

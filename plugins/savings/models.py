@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from host import TenantScoped
+
 if TYPE_CHECKING:
     from clients.models import Client
 
@@ -40,7 +42,7 @@ class SavingsProduct(Model):
         table = "savings_savings_product"
 
 
-class SavingsAccount(Model):
+class SavingsAccount(TenantScoped):
     id = fields.IntField(primary_key=True)
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "clients.Client", related_name="savings_accounts", on_delete=fields.RESTRICT
@@ -50,7 +52,8 @@ class SavingsAccount(Model):
         "savings.SavingsProduct", related_name="accounts", on_delete=fields.RESTRICT
     )
     product_id: int
-    external_id = fields.CharField(max_length=100, unique=True, null=True)
+    external_id = fields.CharField(max_length=100, null=True)
+    """Unique within the tenant."""
     balance = fields.DecimalField(max_digits=19, decimal_places=6, default=0)
     nominal_annual_interest_rate = fields.DecimalField(max_digits=19, decimal_places=6)
     status = fields.IntField(default=SavingsStatus.SUBMITTED)
@@ -67,9 +70,10 @@ class SavingsAccount(Model):
         app = "savings"
         table = "savings_savings_account"
         ordering = ("id",)
+        unique_together = (("tenant", "external_id"),)
 
 
-class SavingsTransaction(Model):
+class SavingsTransaction(TenantScoped):
     """A deposit (1) or withdrawal (2) on a savings account (Fineract's m_savings_account_transaction)."""
 
     DEPOSIT = 1
