@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -70,7 +70,7 @@ async def call(
             raise Problem(400, f"tenant: {exc}", slug="invalid-tenant") from None
         chosen = tenant_for(identity, tenant)
         if chosen is not None and chosen != ctx.tenant:
-            ctx = replace(ctx, tenant=chosen)
+            ctx = ctx.with_tenant(chosen)
     api_call = subrequest(
         app,
         method=method,
