@@ -116,15 +116,15 @@ os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(32)))
 
 def new_request_id() -> str:
     """32 hex digits, like a uuid4 without dashes."""
-    return f"{_ids.getrandbits(128):032x}"
+    return _ids.randbytes(16).hex()
 
 
 def new_trace_id() -> str:
-    return f"{_ids.getrandbits(128):032x}"
+    return _ids.randbytes(16).hex()
 
 
 def new_span_id() -> str:
-    return f"{_ids.getrandbits(64):016x}"
+    return _ids.randbytes(8).hex()
 
 
 def context_from_headers(
@@ -141,7 +141,7 @@ def context_from_headers(
         trace_id, parent, flags = match.group(1), match.group(2), match.group(3)
         span_id = new_span_id()
     else:  # a new trace: its id and this server's span from one random number
-        ids = f"{_ids.getrandbits(192):048x}"
+        ids = _ids.randbytes(24).hex()
         trace_id, span_id, parent, flags = ids[:32], ids[32:], None, "01"
     request_id = headers.get("X-Request-Id")
     if request_id is None or not _REQUEST_ID.match(request_id):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -80,7 +81,7 @@ class GatewayRoute:
     priority: int = 0
     upstream: str | None = None
 
-    def target(self, params: dict[str, str]) -> str:
+    def target(self, params: Mapping[str, str]) -> str:
         """The location with parameters URL-encoded; '.' and '..' values are refused (400)."""
         out: list[str] = []
         for literal, name in self.pieces:

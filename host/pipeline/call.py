@@ -78,6 +78,7 @@ class Call:
     """Mutable, private to the pipeline: one call's state between stages (see the module doc)."""
 
     __slots__ = (
+        "_query",
         "app",
         "app_name",
         "body",
@@ -90,8 +91,8 @@ class Call:
         "method",
         "origin",
         "params",
+        "parsed_json",
         "path",
-        "query",
         "raw",
         "route",
         "validated",
@@ -103,7 +104,7 @@ class Call:
         app: web.Application,
         method: str,
         path: str,
-        query: MultiMapping[str],
+        query: MultiMapping[str] | None,
         headers: CIMultiDictProxy[str],
         *,
         raw: web.Request | None = None,
@@ -117,7 +118,8 @@ class Call:
         self.app = app
         self.method = method
         self.path = path
-        self.query = query
+        self._query = query
+        """None over HTTP until read: most calls never look at their query string."""
         self.headers = headers
         self.raw = raw
         self.body = body
@@ -136,10 +138,21 @@ class Call:
         self.params: Mapping[str, str] = {}
         self.validated: Any = None
         self.validated_query: Any = None
+        self.parsed_json: Any = None
+        """The body as JSON once a handler asked for it (`ApiRequest.json`)."""
+
+    @property
+    def query(self) -> MultiMapping[str]:
+        query = self._query
+        if query is None:
+            query = self._query = (
+                self.raw.query if self.raw is not None else MultiDictProxy(MultiDict())
+            )
+        return query
 
     @classmethod
     def from_http(cls, app: web.Application, request: web.Request) -> Call:
-        return cls(app, request.method, request.path, request.query, request.headers, raw=request)
+        return cls(app, request.method, request.path, None, request.headers, raw=request)
 
 
 def subrequest(

@@ -65,14 +65,12 @@ class ApiRequest(Generic[Body]):
     (one header policy for batch and job items) and run through the whole pipeline.
     """
 
-    __slots__ = ("_call", "_json")
+    __slots__ = ("_call",)
 
     _call: Call
-    _json: Any
 
     def __init__(self, call: Call) -> None:
         object.__setattr__(self, "_call", call)
-        object.__setattr__(self, "_json", None)
 
     @property
     def method(self) -> str:
@@ -163,11 +161,10 @@ class ApiRequest(Generic[Body]):
 
     async def json(self) -> Any:
         """The body as JSON; 415 for another media type, 400 with line and column when malformed."""
-        if self._json is not None:
-            return self._json
-        value = parse_json_body(self.body, self.content_type)
-        object.__setattr__(self, "_json", value)
-        return value
+        call = self._call
+        if call.parsed_json is None:
+            call.parsed_json = parse_json_body(self.body, self.content_type)
+        return call.parsed_json
 
     @property
     def bus(self) -> Bus:

@@ -18,8 +18,9 @@ never a fall-back to `/a/{x}`. Without it (route files), the walk backtracks for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
@@ -65,8 +66,11 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class Match(Generic[T]):
     target: T
-    params: dict[str, str]
+    params: Mapping[str, str]
     pattern: str
+
+
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 def split_path(path: str) -> list[str]:
@@ -131,7 +135,8 @@ class Router(Generic[T]):
         # fully static patterns by their canonical path: one dict lookup for the commonest case
         # (a static route beats any parameter or tail at every segment, so it is what the walk
         # would find first; when its method does not fit, the walk still runs and backtracks)
-        self._static: dict[str, dict[str, tuple[str, T]]] = {}
+        self._static: dict[str, dict[str, Match[T]]] = {}
+        """Paths without parameters: method -> its Match, built once (the common lookup)."""
 
     def __len__(self) -> int:
         return self._count
@@ -169,7 +174,7 @@ class Router(Generic[T]):
         if all(seg.kind == "static" for seg in segments):
             canonical = "/" + "/".join(seg.value for seg in segments)
             for method in wanted:
-                self._static.setdefault(canonical, {})[method] = (pattern, target)
+                self._static.setdefault(canonical, {})[method] = Match(target, _NO_PARAMS, pattern)
         self._prioritised = self._prioritised or priority != 0
         self._count += 1
 
@@ -180,7 +185,7 @@ class Router(Generic[T]):
             if static is not None:
                 hit = static.get(method) or (static.get("GET") if method == "HEAD" else None)
                 if hit is not None:
-                    return Match(hit[1], {}, hit[0])
+                    return hit
                 if self._resources:  # the static resource owns the path
                     raise MethodNotAllowed(static)
         parts = [unquote(p) for p in split_path(path)]
