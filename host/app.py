@@ -29,7 +29,7 @@ from host.data.migrate import TABLE_APPS, apply_migrations
 from host.gateway import gateway_routing_stage
 from host.gateway import plugin as gateway_plugin
 from host.http import health
-from host.http.edge import EveryPath, edge
+from host.http.edge import EveryPath, http_edge
 from host.loader import REGISTRY, PluginRegistry, discover, load_order
 from host.metrics import METRICS, Metrics, loop_lag_probe
 from host.pipeline import PIPELINE, Pipeline, RouteDef, StageFactory, build_router
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     count_bus_events(app)
     app.cleanup_ctx.append(loop_lag_probe(METRICS))
     # everything else (the admin UI mounts its own sub-app at /admin) is one pass of the pipeline
-    app.router.register_resource(EveryPath(edge))  # any path, line breaks included
+    app.router.register_resource(EveryPath(http_edge(app)))  # any path, line breaks included
     return app
 
 

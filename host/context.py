@@ -116,15 +116,15 @@ os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(32)))
 
 def new_request_id() -> str:
     """32 hex digits, like a uuid4 without dashes."""
-    return _ids.randbytes(16).hex()
+    return _ids.getrandbits(128).to_bytes(16).hex()
 
 
 def new_trace_id() -> str:
-    return _ids.randbytes(16).hex()
+    return _ids.getrandbits(128).to_bytes(16).hex()
 
 
 def new_span_id() -> str:
-    return _ids.randbytes(8).hex()
+    return _ids.getrandbits(64).to_bytes(8).hex()
 
 
 def context_from_headers(
@@ -141,7 +141,7 @@ def context_from_headers(
         trace_id, parent, flags = match.group(1), match.group(2), match.group(3)
         span_id = new_span_id()
     else:  # a new trace: its id and this server's span from one random number
-        ids = _ids.randbytes(24).hex()
+        ids = _ids.getrandbits(192).to_bytes(24).hex()
         trace_id, span_id, parent, flags = ids[:32], ids[32:], None, "01"
     request_id = headers.get("X-Request-Id")
     if request_id is None or not _REQUEST_ID.match(request_id):
@@ -176,14 +176,10 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 )
 
 
-def current_context() -> RequestContext | None:
-    return _current.get()
-
-
-def use_context(ctx: RequestContext | None) -> contextvars.Token[RequestContext | None]:
-    """Make `ctx` the current context (None: outside any request); undo with `reset_context`."""
-    return _current.set(ctx)
-
-
-def reset_context(token: contextvars.Token[RequestContext | None]) -> None:
-    _current.reset(token)
+# The context variable's own methods, not wrappers: the context stage calls them on every request.
+current_context = _current.get
+"""The current request's context, or None outside any request."""
+use_context = _current.set
+"""Make a context current (None: outside any request); returns the token `reset_context` takes."""
+reset_context = _current.reset
+"""Undo a `use_context` with the token it returned."""

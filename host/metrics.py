@@ -25,11 +25,11 @@ class HttpStats(Collector):
     and every count here happens on the one event-loop thread (so no lock is needed)."""
 
     def __init__(self) -> None:
-        self._calls: dict[tuple[str, str, str], int] = {}
+        self._calls: dict[tuple[str, str, int], int] = {}  # (method, route, status) -> count
         self._latency: dict[str, list[float]] = {}  # route -> [bucket counts..., +Inf, sum]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, _STATUS_CLASS[status // 100] if status < 600 else "5xx")
+        key = (method, route, status)  # the status class is worked out when scraped, not here
         calls = self._calls
         if key in calls:
             calls[key] += 1
@@ -49,8 +49,12 @@ class HttpStats(Collector):
             "HTTP requests answered, by method, route template and status class",
             labels=["method", "route", "status"],
         )
+        by_class: dict[tuple[str, str, str], int] = {}
         for (method, route, status), count in list(self._calls.items()):
-            calls.add_metric([method, route, status], count)
+            key = (method, route, _STATUS_CLASS[status // 100] if status < 600 else "5xx")
+            by_class[key] = by_class.get(key, 0) + count
+        for (method, route, status_class), count in by_class.items():
+            calls.add_metric([method, route, status_class], count)
         yield calls
         latency = HistogramMetricFamily(
             "plughost_http_request_duration_seconds",

@@ -12,6 +12,7 @@ the ~54,000 a bare aiohttp request costs; docs/performance.md).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -20,13 +21,19 @@ from yarl import URL
 from host.pipeline import PIPELINE
 from host.pipeline.call import Call
 
-__all__ = ("EveryPath", "edge")
+__all__ = ("EveryPath", "http_edge")
 
 
-async def edge(request: web.Request) -> web.StreamResponse:
-    """Every call to the host's own paths (/api, /apps, /graphql, /healthz...): one pass."""
-    app = request.app
-    return await app[PIPELINE].run(Call.from_http(app, request))
+def http_edge(app: web.Application) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The aiohttp handler for `app`'s own paths (/api, /apps, /graphql, /healthz...): one pass
+    of `app`'s pipeline per request (its chain is composed when the app starts)."""
+    pipeline = app[PIPELINE]
+    from_http = Call.from_http
+
+    async def edge(request: web.Request) -> web.StreamResponse:
+        return await pipeline.run(from_http(app, request))
+
+    return edge
 
 
 _NO_PARAMETERS: dict[str, str] = {}  # aiohttp copies it into each request's match_info

@@ -258,6 +258,6 @@ async def handler_endpoint(call: Call) -> web.StreamResponse:
     route = call.route
     assert route is not None and call.context is not None and call.body is not None
     answer = await route.handler(ApiRequest(call))
-    if isinstance(answer, web.StreamResponse):
+    if type(answer) is web.Response or isinstance(answer, web.StreamResponse):  # (an ABC check)
         return answer
     return json_answer(answer, route.status)
