@@ -150,6 +150,14 @@ class Call:
             )
         return query
 
+    @property
+    def query_if_any(self) -> MultiMapping[str] | None:
+        """The query, or None without parsing anything when the URL has no query string."""
+        raw = self.raw
+        if self._query is None and raw is not None and not raw.rel_url.raw_query_string:
+            return None
+        return self.query
+
     @classmethod
     def from_http(cls, app: web.Application, request: web.Request) -> Call:
         return cls(app, request.method, request.path, None, request.headers, raw=request)

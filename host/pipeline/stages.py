@@ -63,7 +63,7 @@ def context_stage(app: web.Application, next_: Endpoint) -> Endpoint:
         token = None
         try:
             if call.context is None:
-                call.context = context_from_headers(call.headers, call.query)
+                call.context = context_from_headers(call.headers, call.query_if_any)
             token = use_context(call.context)
             response = await next_(call)
         except web.HTTPException as exc:
@@ -178,7 +178,11 @@ def body_stage(app: web.Application, next_: Endpoint) -> Endpoint:
         if call.identity is None and limit > anonymous:
             limit = anonymous
         if call.body is None:
-            call.body = await read_body(call.raw, limit) if call.raw is not None else b""
+            raw = call.raw
+            if raw is None or not raw.body_exists:  # most GETs: nothing to read, nothing to await
+                call.body = b""
+            else:
+                call.body = await read_body(raw, limit)
         elif len(call.body) > limit:
             raise too_large(len(call.body), limit)
         return await next_(call)
