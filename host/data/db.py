@@ -11,6 +11,7 @@ one kind in one statement, so a batch of 100 items pays two INSERTs for its even
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -18,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.models import Model
@@ -57,6 +58,10 @@ class _Unit:
 
     after_commit: list[AfterCommit] = field(default_factory=list)
     staged: list[tuple[StagedWriter[Any], Any]] = field(default_factory=list)
+    stacks_savepoints: bool = False
+    """SQLite: nested units leave their savepoints on the stack (`_stacked_savepoint`)."""
+    savepoints: list[str] = field(default_factory=list)
+    """Savepoints of nested units still on the stack, oldest first."""
 
     def join(self, parent: _Unit) -> None:
         parent.after_commit.extend(self.after_commit)
@@ -120,18 +125,26 @@ async def unit_of_work() -> AsyncIterator[None]:
     unit writes the staged rows, just before its COMMIT, and runs the work after it. A staged
     write that fails fails the commit: the transaction rolls back, nothing of it is kept.
     """
-    unit, outermost = _Unit(), _unit.get() is None
+    parent = _unit.get()
+    unit = _Unit()
     token = _unit.set(unit)
     try:
-        async with in_transaction(CONNECTION):
-            yield
-            if outermost:
+        if parent is None:
+            unit.stacks_savepoints = connections.get(CONNECTION).capabilities.dialect == "sqlite"
+            async with in_transaction(CONNECTION):
+                yield
                 await unit.write_staged()
+        elif parent.stacks_savepoints:
+            unit.stacks_savepoints = True
+            async with _stacked_savepoint(parent):
+                yield
+        else:
+            async with in_transaction(CONNECTION):
+                yield
     except BaseException:
         _unit.reset(token)
         raise
     _unit.reset(token)
-    parent = _unit.get()
     if parent is not None:
         unit.join(parent)
         return
@@ -140,6 +153,36 @@ async def unit_of_work() -> AsyncIterator[None]:
             work()
         except Exception:
             log.exception("after-commit work failed")
+
+
+_MAX_STACKED = 64
+"""Savepoints left on SQLite's stack under one unit before they are released in one statement."""
+_savepoint_names = itertools.count(1)
+
+
+@asynccontextmanager
+async def _stacked_savepoint(parent: _Unit) -> AsyncIterator[None]:
+    """A nested unit on SQLite: SAVEPOINT, and ROLLBACK TO it on failure, but no RELEASE on success.
+
+    Every statement is a hop to SQLite's thread, and a batch item (a unit nested in its lane's
+    transaction) runs only a few: RELEASE was one in four. A savepoint left on the stack changes
+    nothing that a client can see: ROLLBACK TO a later one still undoes only what came after it,
+    ROLLBACK TO an earlier one (an atomicity group) also cancels the later ones, and COMMIT
+    commits them all. The stack is kept short (each page write checks every open savepoint): the
+    parent releases its children's savepoints in one RELEASE every `_MAX_STACKED`.
+    """
+    conn = connections.get(CONNECTION)
+    if len(parent.savepoints) >= _MAX_STACKED:
+        await conn.execute_query(f"RELEASE {parent.savepoints[0]}")  # and every later one
+        parent.savepoints.clear()
+    name = f"plughost_{next(_savepoint_names)}"
+    await conn.execute_query(f"SAVEPOINT {name}")
+    parent.savepoints.append(name)
+    try:
+        yield
+    except BaseException:
+        await conn.execute_query(f"ROLLBACK TO {name}")
+        raise
 
 
 def defer_until_commit(work: AfterCommit) -> bool:
