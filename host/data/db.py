@@ -19,12 +19,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import aiosqlite
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from host.data.folding import FoldingConnection
 from host.problems import Problem
 
 __all__ = (
@@ -58,8 +60,9 @@ class _Unit:
 
     after_commit: list[AfterCommit] = field(default_factory=list)
     staged: list[tuple[StagedWriter[Any], Any]] = field(default_factory=list)
-    stacks_savepoints: bool = False
-    """SQLite: nested units leave their savepoints on the stack (`_stacked_savepoint`)."""
+    folding: FoldingConnection | None = None
+    """SQLite: the transaction's connection; nested units are savepoints sent with the next
+    statement and left on the stack (`_stacked_savepoint`)."""
     savepoints: list[str] = field(default_factory=list)
     """Savepoints of nested units still on the stack, oldest first."""
 
@@ -130,13 +133,13 @@ async def unit_of_work() -> AsyncIterator[None]:
     token = _unit.set(unit)
     try:
         if parent is None:
-            unit.stacks_savepoints = connections.get(CONNECTION).capabilities.dialect == "sqlite"
-            async with in_transaction(CONNECTION):
+            async with in_transaction(CONNECTION) as transaction:
+                unit.folding = _folding(transaction)
                 yield
                 await unit.write_staged()
-        elif parent.stacks_savepoints:
-            unit.stacks_savepoints = True
-            async with _stacked_savepoint(parent):
+        elif parent.folding is not None:
+            unit.folding = parent.folding
+            async with _stacked_savepoint(parent, parent.folding):
                 yield
         else:
             async with in_transaction(CONNECTION):
@@ -160,28 +163,43 @@ _MAX_STACKED = 64
 _savepoint_names = itertools.count(1)
 
 
-@asynccontextmanager
-async def _stacked_savepoint(parent: _Unit) -> AsyncIterator[None]:
-    """A nested unit on SQLite: SAVEPOINT, and ROLLBACK TO it on failure, but no RELEASE on success.
+def _folding(transaction: Any) -> FoldingConnection | None:
+    """On SQLite, put a FoldingConnection in the transaction client's place (host.data.folding)."""
+    real = getattr(transaction, "_connection", None)
+    if not isinstance(real, aiosqlite.Connection):
+        return None  # PostgreSQL (or a client that keeps it elsewhere): Tortoise's savepoints
+    folding = FoldingConnection(real)
+    transaction._connection = folding
+    return folding
 
-    Every statement is a hop to SQLite's thread, and a batch item (a unit nested in its lane's
-    transaction) runs only a few: RELEASE was one in four. A savepoint left on the stack changes
-    nothing that a client can see: ROLLBACK TO a later one still undoes only what came after it,
-    ROLLBACK TO an earlier one (an atomicity group) also cancels the later ones, and COMMIT
-    commits them all. The stack is kept short (each page write checks every open savepoint): the
-    parent releases its children's savepoints in one RELEASE every `_MAX_STACKED`.
+
+@asynccontextmanager
+async def _stacked_savepoint(parent: _Unit, folding: FoldingConnection) -> AsyncIterator[None]:
+    """A nested unit on SQLite: a savepoint sent with the unit's first statement (none if the unit
+    runs none), and ROLLBACK TO it on failure, but no RELEASE on success.
+
+    Each statement is a round trip to SQLite's thread, and a batch item (a unit nested in its
+    lane's transaction) runs few: SAVEPOINT and RELEASE were two in three. A savepoint left on
+    the stack changes nothing that a client can see: ROLLBACK TO a later one still undoes only
+    what came after it, ROLLBACK TO an earlier one (an atomicity group) also cancels the later
+    ones, and COMMIT commits them all. The stack is kept short (each page write checks every
+    open savepoint): the parent releases its children's savepoints in one RELEASE every
+    `_MAX_STACKED`.
     """
     conn = connections.get(CONNECTION)
     if len(parent.savepoints) >= _MAX_STACKED:
         await conn.execute_query(f"RELEASE {parent.savepoints[0]}")  # and every later one
         parent.savepoints.clear()
     name = f"plughost_{next(_savepoint_names)}"
-    await conn.execute_query(f"SAVEPOINT {name}")
+    folding.open(name)
     parent.savepoints.append(name)
     try:
         yield
     except BaseException:
-        await conn.execute_query(f"ROLLBACK TO {name}")
+        if folding.forget(name):  # never sent: nothing ran after it
+            parent.savepoints.remove(name)
+        else:
+            await conn.execute_query(f"ROLLBACK TO {name}")
         raise
 
 
