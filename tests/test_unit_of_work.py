@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from host.data.db import CONNECTION, close_db, init_db, tortoise_config, unit_of_work
 
@@ -98,3 +99,17 @@ async def test_a_failed_outermost_unit_keeps_nothing(database: None) -> None:
                 await insert(1)
             raise Fail
     assert await kept() == []
+
+
+async def test_units_inside_a_tortoise_transaction_are_undone_alone(database: None) -> None:
+    """Plugin code may open Tortoise's own in_transaction around a unit of work."""
+    async with in_transaction(CONNECTION):
+        await insert(1)
+        async with unit_of_work():
+            async with unit_of_work():
+                await insert(2)
+            with pytest.raises(Fail):
+                async with unit_of_work():
+                    await insert(3)
+                    raise Fail
+    assert await kept() == [1, 2]

@@ -168,6 +168,9 @@ def _folding(transaction: Any) -> FoldingConnection | None:
     real = getattr(transaction, "_connection", None)
     if not isinstance(real, aiosqlite.Connection):
         return None  # PostgreSQL (or a client that keeps it elsewhere): Tortoise's savepoints
+    if transaction is not connections.get(CONNECTION):
+        return None  # inside a transaction opened with Tortoise's in_transaction: its client runs
+        # the statements, and its savepoints are Tortoise's
     folding = FoldingConnection(real)
     transaction._connection = folding
     return folding
