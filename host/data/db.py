@@ -60,11 +60,22 @@ class _Unit:
 
     after_commit: list[AfterCommit] = field(default_factory=list)
     staged: list[tuple[StagedWriter[Any], Any]] = field(default_factory=list)
+    transaction: Any = None
+    """The outermost unit's Tortoise transaction client, until a nested unit looks at it."""
     folding: FoldingConnection | None = None
     """SQLite: the transaction's connection; nested units are savepoints sent with the next
     statement and left on the stack (`_stacked_savepoint`)."""
     savepoints: list[str] = field(default_factory=list)
     """Savepoints of nested units still on the stack, oldest first."""
+
+    def nested_savepoints(self) -> FoldingConnection | None:
+        """The FoldingConnection for units nested in this one; None: Tortoise's savepoints.
+        Installed when the first nested unit opens, so a transaction without one (a single
+        request) runs its statements through aiosqlite's connection untouched."""
+        if self.folding is None and self.transaction is not None:
+            self.folding = _folding(self.transaction)
+            self.transaction = None  # looked at once
+        return self.folding
 
     def join(self, parent: _Unit) -> None:
         parent.after_commit.extend(self.after_commit)
@@ -134,12 +145,12 @@ async def unit_of_work() -> AsyncIterator[None]:
     try:
         if parent is None:
             async with in_transaction(CONNECTION) as transaction:
-                unit.folding = _folding(transaction)
+                unit.transaction = transaction
                 yield
                 await unit.write_staged()
-        elif parent.folding is not None:
-            unit.folding = parent.folding
-            async with _stacked_savepoint(parent, parent.folding):
+        elif (folding := parent.nested_savepoints()) is not None:
+            unit.folding = folding
+            async with _stacked_savepoint(parent, folding):
                 yield
         else:
             async with in_transaction(CONNECTION):
