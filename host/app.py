@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
         settings.resolved_secret_key(),
         settings.token_ttl_seconds,
         user_cache_seconds=settings.auth_user_cache_seconds,
+        login_limit=settings.login_max_failures,
+        login_window=settings.login_window_seconds,
     )
     app[METRICS] = Metrics()
     app[PIPELINE] = Pipeline(STAGES, handler_endpoint)

@@ -2,7 +2,10 @@
 
 Once the outbox is attached (`host.outbox`, at start-up) every event is a row in the outbox table,
 written in the publisher's transaction (a rolled-back transaction emits nothing, a committed one
-can no longer lose its events), with one delivery row per matching subscription. After commit the
+can no longer lose its events), with one delivery row per matching subscription. The rows are
+staged in the unit of work and written just before it commits, every event of the transaction in
+one INSERT and their deliveries in another (a batch group commit of 100 creates: 2 statements, not
+200; nothing reads an event before it is committed anyway). After commit the
 publishing process delivers to its own handlers at once (the fast path: per-topic queues, started
 in publish order with a few in flight, a slow topic never holding up another) and marks each
 delivery done; the relay in
@@ -29,10 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
-from tortoise.transactions import in_transaction
 
 from host.context import context_for, current_context, reset_context, use_context
-from host.data.db import CONNECTION, defer_until_commit, in_unit_of_work
+from host.data.db import defer_until_commit, stage_until_commit, unit_of_work
 
 
 class StoredEvent(Protocol):
@@ -52,26 +54,32 @@ class StoredEvent(Protocol):
     def published_at(self) -> float: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An event published in a transaction, not yet written: what the outbox stores for it."""
+
+    topic: str
+    payload: dict[str, Any]
+    tenant: str | None
+    request_id: str | None
+    subscriptions: tuple[str, ...]
+    """Keys of the subscriptions matching the topic at publish time: one delivery row each."""
+
+
 class EventStore(Protocol):
     """The outbox as the bus writes to it (host.outbox.store.OutboxStore): the bus stays below
     the outbox, which builds on it (the relay delivers through the bus)."""
 
-    async def write(
-        self,
-        topic: str,
-        payload: dict[str, Any],
-        tenant: str | None,
-        request_id: str | None,
-        subscriptions: Sequence[str],
-        lease_until: float,
-    ) -> tuple[Any, Any]: ...
+    async def write_many(
+        self, events: Sequence[Outgoing], lease_until: float
+    ) -> list[tuple[Any, dict[str, int]]]: ...
 
     async def finish(self, delivery_ids: Iterable[int]) -> None: ...
 
     async def fail(self, delivery_id: int, error: str, retry_at: float | None) -> None: ...
 
 
-__all__ = ("BUS", "Bus", "Event", "EventHandler")
+__all__ = ("BUS", "Bus", "Event", "EventHandler", "Outgoing")
 
 log = logging.getLogger("plughost.bus")
 
@@ -190,21 +198,35 @@ class Bus:
             if not defer_until_commit(lambda: self._enqueue(event, None, 0.0)):
                 self._enqueue(event, None, 0.0)
             return
+        keys = tuple(s.key for s in self._subs if s.matches(topic))
+        outgoing = Outgoing(topic, payload, tenant, request_id, keys)
+        if stage_until_commit(self._write_staged, outgoing):
+            return
+        async with unit_of_work():  # one commit for the event and its deliveries
+            stage_until_commit(self._write_staged, outgoing)
+
+    async def _write_staged(self, events: list[Outgoing]) -> None:
+        """Write a transaction's events and their deliveries (just before its COMMIT), and
+        queue them for the fast path once it has committed."""
         store, lease = self.store, self.policy.lease
-        keys = [s.key for s in self._subs if s.matches(topic)]
+        if store is None:  # detached from the outbox since (shutdown): in-memory only
+            fallback = [
+                Event(
+                    e.topic, e.payload, next(self._ids), time.time(), e.tenant, e.request_id, self
+                )
+                for e in events
+            ]
+            defer_until_commit(lambda: self._enqueue_all([(e, None) for e in fallback], 0.0))
+            return
+        written = await store.write_many(events, time.time() + lease)
         # the fast path gives up a little before the lease ends, leaving the rest to the relay
         deadline = time.monotonic() + lease * 0.8
-        if in_unit_of_work():
-            stored, claims = await store.write(
-                topic, payload, tenant, request_id, keys, time.time() + lease
-            )
-            defer_until_commit(lambda: self._enqueue(self.event_of(stored), claims, deadline))
-            return
-        async with in_transaction(CONNECTION):  # one commit for the event and its deliveries
-            stored, claims = await store.write(
-                topic, payload, tenant, request_id, keys, time.time() + lease
-            )
-        self._enqueue(self.event_of(stored), claims, deadline)
+        queued = [(self.event_of(stored), claims) for stored, claims in written]
+        defer_until_commit(lambda: self._enqueue_all(queued, deadline))
+
+    def _enqueue_all(self, queued: Sequence[tuple[Event, Claims | None]], deadline: float) -> None:
+        for event, claims in queued:
+            self._enqueue(event, claims, deadline)
 
     def event_of(self, stored: StoredEvent) -> Event:
         return Event(

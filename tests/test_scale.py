@@ -5,6 +5,7 @@ route-file edits that are a compare-and-swap across the instances."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -249,3 +250,29 @@ async def test_events_published_in_a_worker_process_reach_the_instances(
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait()
+
+
+async def test_wrong_basic_passwords_are_counted_across_instances(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The Basic login throttle lives in the database: failures on A and B add up, so two
+    instances do not give an attacker twice the attempts (PLUGHOST_LOGIN_MAX_FAILURES=4)."""
+    wrong = base64.b64encode(b"admin:not-the-password").decode()
+    right = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    async with (
+        two_instances(pg_url, tmp_path, PLUGHOST_LOGIN_MAX_FAILURES="4") as (a, b),
+        aiohttp.ClientSession() as session,
+    ):
+
+        async def me(server: Server, credential: str) -> aiohttp.ClientResponse:
+            headers = {"Authorization": f"Basic {credential}"}
+            async with session.get(server.url + "/api/v1/me", headers=headers) as resp:
+                await resp.read()
+                return resp
+
+        for server in (a, b, a, b):
+            assert (await me(server, wrong)).status == 401
+        for server in (a, b):
+            resp = await me(server, right)  # the right password waits too, on both
+            assert resp.status == 429, server.url
+            assert int(resp.headers["Retry-After"]) >= 1

@@ -23,6 +23,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from host.auth import throttle
 from host.auth.models import ApiKey, RevokedToken, User
 from host.context import RequestContext, use_context
 from host.cpu import run_cpu
@@ -194,6 +195,8 @@ class Authenticator:
         token_ttl: int = 3600,
         cache_size: int = 4096,
         user_cache_seconds: float = 5.0,
+        login_limit: int = 5,
+        login_window: float = 300.0,
     ) -> None:
         self._key = secret_key
         self.token_ttl = token_ttl
@@ -208,7 +211,8 @@ class Authenticator:
         self._verified: dict[str, tuple[Identity, float]] = {}
         self._cache_size = cache_size
         self._basic: dict[str, tuple[Identity, float]] = {}
-        self._basic_failed: dict[str, list[float]] = {}
+        # wrong Basic passwords count in the login throttle's table, like every login
+        self.login_limit, self.login_window = login_limit, login_window
 
     # tokens ---------------------------------------------------------------------------------
     def issue_token(
@@ -381,8 +385,12 @@ class Authenticator:
             tenant=row.tenant,
         )
 
-    async def identify(self, headers: Mapping[str, str]) -> Identity | None:
-        """Who sent these headers: None when no credential was sent, 401 when a bad one was."""
+    async def identify(
+        self, headers: Mapping[str, str], address: str = "unknown"
+    ) -> Identity | None:
+        """Who sent these headers: None when no credential was sent, 401 when a bad one was.
+        `address` is the caller's (host.forwarded.client_address): Basic logins are throttled
+        per user name and address."""
         authorization = headers.get("Authorization", "")
         if authorization or "Authorization" in headers:  # sent but blank is a bad credential too
             scheme, _, value = authorization.partition(" ")
@@ -391,7 +399,7 @@ class Authenticator:
             if scheme.lower() == "apikey" and value.strip():
                 return await self.verify_api_key(value.strip())
             if scheme.lower() == "basic" and value.strip():
-                return await self.verify_basic(value.strip())
+                return await self.verify_basic(value.strip(), address)
             raise unauthenticated("Unsupported Authorization scheme; use Bearer, Basic or ApiKey")
         api_key = headers.get("X-API-Key", "")
         if api_key:
@@ -403,14 +411,15 @@ class Authenticator:
     """A verified Basic credential is trusted this long (a password change or a deactivated user
     takes effect after it): argon2 is meant to be slow, and Fineract clients send Basic on every
     request."""
-    basic_failures = 10
-    """Failed Basic logins per username within `basic_ttl` before 429 (throttled like logins)."""
 
-    async def verify_basic(self, value: str) -> Identity:
+    async def verify_basic(self, value: str, address: str = "unknown") -> Identity:
         """`Authorization: Basic base64(username:password)` for API users.
 
         The argon2 check runs in a thread (it takes tens of milliseconds, never on the event
         loop); a success is cached under a keyed hash of the credential, never the credential.
+        Wrong passwords are throttled as the API and admin logins are (host.auth.throttle): the
+        failures of a user name from an address are rows in the database, so every process
+        counts them, and more than `login_limit` in `login_window` seconds answer 429.
         """
         key = hmac.new(self._key.encode(), value.encode(), hashlib.sha256).hexdigest()
         now = time.monotonic()
@@ -425,21 +434,20 @@ class Authenticator:
             ) from None
         if not sep or not username:
             raise unauthenticated("The Basic credential is not base64 of username:password")
-        failures = [t for t in self._basic_failed.get(username, []) if t > now - self.basic_ttl]
-        if len(failures) >= self.basic_failures:
-            wait = int(failures[0] + self.basic_ttl - now) + 1
+        window = self.login_window
+        wait = await throttle.retry_after(username, address, limit=self.login_limit, window=window)
+        if wait:
             raise Problem(
                 429,
-                "Too many failed logins for this user; try again later",
+                f"Too many failed logins for this user from this address; try again in {wait} s",
+                slug="too-many-logins",
                 headers={"Retry-After": str(wait)},
             )
         identity = await self.check_password(username, password)
         if identity is None:
-            self._basic_failed[username] = [*failures, now][-self.basic_failures :]
-            if len(self._basic_failed) > self._cache_size:
-                self._basic_failed.clear()
+            await throttle.record_failure(username, address, window=window)
             raise unauthenticated("Unknown username or wrong password")
-        self._basic_failed.pop(username, None)
+        await throttle.clear(username, address)
         if len(self._basic) >= self._cache_size:
             self._basic.clear()
         self._basic[key] = (identity, now + self.basic_ttl)

@@ -1,4 +1,4 @@
-"""The outbox's SQL: write an event with its deliveries, claim, finish, fail, tail, prune.
+"""The outbox's SQL: write events with their deliveries, claim, finish, fail, tail, prune.
 
 Raw SQL (one text for both dialects, `?` placeholders rewritten to `$n` for PostgreSQL) because the
 claim must be one statement: `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`
@@ -16,12 +16,14 @@ import re
 import secrets
 import socket
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
 
+from host.bus import Outgoing
 from host.data.db import CONNECTION
 
 __all__ = ("Claim", "OutboxStore", "StoredEvent", "process_identity")
@@ -29,6 +31,9 @@ __all__ = ("Claim", "OutboxStore", "StoredEvent", "process_identity")
 log = logging.getLogger("plughost.bus")
 
 NOTIFY_CHANNEL = "plughost_outbox"
+_ROWS = 500
+"""Rows per multi-row INSERT: 6 values each stays far below both databases' parameter limits
+(32,766 on SQLite, 32,767 on PostgreSQL), also for a 10,000-item enclosingTransaction batch."""
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -101,45 +106,82 @@ class OutboxStore:
         return int(count)
 
     # writing --------------------------------------------------------------------------------
-    async def write(
-        self,
-        topic: str,
-        payload: dict[str, Any],
-        tenant: str | None,
-        request_id: str | None,
-        subscriptions: Sequence[str],
-        lease_until: float,
-    ) -> tuple[StoredEvent, dict[str, int]]:
-        """Insert the event and its deliveries (leased to this process for the fast path).
+    async def write_many(
+        self, events: Sequence[Outgoing], lease_until: float
+    ) -> list[tuple[StoredEvent, dict[str, int]]]:
+        """Insert events and their deliveries (leased to this process for the fast path): one
+        multi-row INSERT for the events and one for the deliveries (per `_ROWS` rows).
 
-        Runs in the caller's transaction when there is one; on PostgreSQL it also queues a NOTIFY,
-        which the server sends only if that transaction commits.
+        Runs in the caller's transaction (the bus calls it just before the commit); on PostgreSQL
+        it also queues a NOTIFY, which the server sends only if that transaction commits.
+        Returns each event as stored, with its claims (subscription -> delivery id), in order.
         """
         now = time.time()
-        text = json.dumps(payload, default=str, separators=(",", ":"))
-        insert = (
-            "INSERT INTO host_outbox_event (topic, payload, tenant, request_id, published_at, "
-            "origin) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
-        )
-        values = [topic, text, tenant, request_id, now, self.identity]
-        if self.postgres:
-            insert = f"WITH e AS ({insert}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', '') FROM e"
-        rows = await self._query(insert, values)
-        event_id = int(rows[0]["id"])
-        claims: dict[str, int] = {}
-        if subscriptions:
-            marks = ", ".join("(?, ?, 'running', 1, ?, ?)" for _ in subscriptions)
+        texts = [json.dumps(e.payload, default=str, separators=(",", ":")) for e in events]
+        ids: list[int] = []
+        for start in range(0, len(events), _ROWS):
+            ids += await self._insert_events(
+                events[start : start + _ROWS], texts[start : start + _ROWS], now
+            )
+        wanted = [
+            (event_id, name)
+            for event_id, e in zip(ids, events, strict=True)
+            for name in e.subscriptions
+        ]
+        claims: dict[int, dict[str, int]] = {event_id: {} for event_id in ids}
+        for start in range(0, len(wanted), _ROWS):
+            marks = ", ".join("(?, ?, 'running', 1, ?, ?)" for _ in wanted[start : start + _ROWS])
             params: list[Any] = []
-            for name in subscriptions:
+            for event_id, name in wanted[start : start + _ROWS]:
                 params += [event_id, name, lease_until, self.identity]
             rows = await self._query(
                 "INSERT INTO host_outbox_delivery (event_id, subscription, state, attempts, "
-                f"due_at, claimed_by) VALUES {marks} RETURNING id, subscription",
+                f"due_at, claimed_by) VALUES {marks} RETURNING id, event_id, subscription",
                 params,
             )
-            claims = {str(r["subscription"]): int(r["id"]) for r in rows}
-        event = StoredEvent(event_id, topic, payload, tenant, request_id, now, self.identity)
-        return event, claims
+            for r in rows:
+                claims[int(r["event_id"])][str(r["subscription"])] = int(r["id"])
+        return [
+            (
+                StoredEvent(
+                    event_id, e.topic, e.payload, e.tenant, e.request_id, now, self.identity
+                ),
+                claims[event_id],
+            )
+            for event_id, e in zip(ids, events, strict=True)
+        ]
+
+    async def _insert_events(
+        self, events: Sequence[Outgoing], texts: Sequence[str], now: float
+    ) -> list[int]:
+        """The ids of the inserted events, in the order given.
+
+        A multi-row INSERT's RETURNING rows come in no promised order, so each row is matched to
+        its event by what was written (topic, payload, tenant, request id): rows that agree on all
+        of it are the same event to every reader, and which of them gets which id is immaterial.
+        Equal rows are matched in id order, which is insertion order on both databases.
+        """
+        marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in events)
+        values: list[Any] = []
+        waiting: dict[tuple[Any, ...], deque[int]] = {}
+        for n, (e, text) in enumerate(zip(events, texts, strict=True)):
+            values += [e.topic, text, e.tenant, e.request_id, now, self.identity]
+            waiting.setdefault((e.topic, text, e.tenant, e.request_id), deque()).append(n)
+        insert = (
+            "INSERT INTO host_outbox_event (topic, payload, tenant, request_id, published_at, "
+            f"origin) VALUES {marks} RETURNING id, topic, payload, tenant, request_id"
+        )
+        if self.postgres:
+            insert = (
+                f"WITH e AS ({insert}) SELECT id, topic, payload, tenant, request_id, "
+                f"pg_notify('{NOTIFY_CHANNEL}', '') FROM e"
+            )
+        rows = await self._query(insert, values)
+        ids = [0] * len(events)
+        for r in sorted(rows, key=lambda r: int(r["id"])):
+            key = (r["topic"], r["payload"], r["tenant"], r["request_id"])
+            ids[waiting[key].popleft()] = int(r["id"])
+        return ids
 
     # claiming and finishing -----------------------------------------------------------------
     async def claim(self, subscriptions: Sequence[str], lease: float, limit: int) -> list[Claim]:

@@ -21,6 +21,7 @@ from host.auth import AUTH, bind_tenant, check_roles
 from host.config import SETTINGS
 from host.context import context_from_headers, current_context, reset_context, use_context
 from host.data.db import unit_of_work
+from host.forwarded import client_address
 from host.metrics import METRICS
 from host.pipeline.answer import json_answer
 from host.pipeline.call import Call
@@ -127,12 +128,18 @@ def resolve_internal(call: Call, router: Router[RouteDef]) -> None:
 def identity_stage(app: web.Application, next_: Endpoint) -> Endpoint:
     """One authenticator for every credential; a job's credential never works over HTTP."""
     auth = app[AUTH]
+    proxies = app[SETTINGS].proxy_networks
 
     async def identity(call: Call) -> web.StreamResponse:
         if not call.identified:
             headers = call.headers
             if "Authorization" in headers or "X-API-Key" in headers:
-                call.identity = await auth.identify(headers)
+                # the address a Basic login's failures are counted for, as the login's are
+                address = call.origin
+                if call.raw is not None:
+                    forwarded = headers.getall("X-Forwarded-For", [])
+                    address = client_address(call.raw.remote, forwarded, proxies)
+                call.identity = await auth.identify(headers, address)
                 # a bound identity's tenant; 403 when X-Tenant names another (docs/tenants.md)
                 assert call.context is not None  # the context stage ran
                 call.context = bind_tenant(call.identity, headers, call.context)
