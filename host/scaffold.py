@@ -36,10 +36,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
-from host import ApiRequest, Event, GraphQL, Plugin, Problem, Routes
+from host import Answer, ApiRequest, Event, GraphQL, Plugin, Problem, Routes
 
 from .models import Item
 
@@ -74,22 +73,22 @@ def item_json(item: Item) -> dict[str, Any]:
     response=Created,
     summary="Create an item",
 )
-async def create_item(request: ApiRequest[NewItem]) -> web.Response:
+async def create_item(request: ApiRequest[NewItem]) -> Answer:  # a dict: JSON, status 201
     body = request.validated
     item = await Item.create(title=body.title)
     await request.publish("__NAME__.item_created", {"itemId": item.id})
-    return web.json_response({"resourceId": item.id}, status=201)
+    return {"resourceId": item.id}
 
 
 @v1.get(
     "/__NAME__/items/{id}", roles=("__NAME__:read",), response=ItemView, summary="Read an item"
 )
-async def get_item(request: ApiRequest) -> web.Response:
+async def get_item(request: ApiRequest) -> Answer:
     raw = request.match_info["id"]
     item = await Item.get_or_none(id=int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     if item is None:
         raise Problem(404, f"no item with id {raw}")
-    return web.json_response(item_json(item))
+    return item_json(item)
 
 
 async def mark_seen(event: Event) -> None:

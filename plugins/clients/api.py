@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiohttp import web
 from mifos import (
     MifosBody,
     MifosFieldError,
@@ -26,7 +25,7 @@ from mifos import (
 from pydantic import Field
 from tortoise.exceptions import IntegrityError
 
-from host import ApiRequest, Problem, Routes, get_or_404
+from host import Answer, ApiRequest, Problem, Routes, get_or_404
 
 from .models import Client, Office
 from .service import (
@@ -108,7 +107,7 @@ async def get_client(request: ApiRequest[Any]) -> Client:
 
 # v1 ---------------------------------------------------------------------------------------------
 @v1.post("/clients", roles=WRITE, body=NewClient, tags=TAGS, status=201, response=Resource)
-async def create_client(request: ApiRequest[NewClient]) -> web.Response:
+async def create_client(request: ApiRequest[NewClient]) -> Answer:
     """Create a client (Mifos `POST /clients`); `savingsProductId` also opens a savings account."""
     body = request.validated
     values: dict[str, Any] = body.model_dump()
@@ -117,28 +116,26 @@ async def create_client(request: ApiRequest[NewClient]) -> web.Response:
     client = await open_client(
         values, errors, savings_product_id=body.savingsProductId, publish=request.publish
     )
-    return web.json_response(
-        {"officeId": client.office_id, "clientId": client.id, "resourceId": client.id}, status=201
-    )
+    return {"officeId": client.office_id, "clientId": client.id, "resourceId": client.id}
 
 
 LIST = list_parameters("officeId", text=("externalId",))
 
 
 @v1.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV1], openapi=LIST)
-async def list_clients(request: ApiRequest) -> web.Response:
+async def list_clients(request: ApiRequest) -> Answer:
     """Clients, paged with `offset`/`limit`; `externalId` and `officeId` filter."""
-    return web.json_response(await _list(request, client_v1))
+    return await _list(request, client_v1)
 
 
 @v1.get("/clients/{id}", roles=READ, tags=TAGS, response=ClientV1)
-async def read_client(request: ApiRequest) -> web.Response:
+async def read_client(request: ApiRequest) -> Answer:
     """One client in Fineract's representation (dates as [y, m, d])."""
-    return web.json_response(client_v1(await get_client(request)))
+    return client_v1(await get_client(request))
 
 
 @v1.put("/clients/{id}", roles=WRITE, body=ClientUpdate, tags=TAGS, response=Resource)
-async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
+async def update_client(request: ApiRequest[ClientUpdate]) -> Answer:
     """Change some fields of a client; the answer lists what changed (`changes`)."""
     body = request.validated
     client = await get_client(request)
@@ -179,18 +176,16 @@ async def update_client(request: ApiRequest[ClientUpdate]) -> web.Response:
     shown = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in changes.items()}
     if changes and body.dateFormat:
         shown.update(dateFormat=body.dateFormat, locale=body.locale or "en")
-    return web.json_response(
-        {
-            "officeId": client.office_id,
-            "clientId": client.id,
-            "resourceId": client.id,
-            "changes": shown,
-        }
-    )
+    return {
+        "officeId": client.office_id,
+        "clientId": client.id,
+        "resourceId": client.id,
+        "changes": shown,
+    }
 
 
 @v1.delete("/clients/{id}", roles=WRITE, tags=TAGS, response=Resource)
-async def delete_client(request: ApiRequest) -> web.Response:
+async def delete_client(request: ApiRequest) -> Answer:
     """Delete a client that has no accounts (loans or savings refuse it with 409)."""
     client = await get_client(request)
     try:
@@ -202,22 +197,20 @@ async def delete_client(request: ApiRequest) -> web.Response:
             slug="client-has-accounts",
         ) from None
     await request.publish("clients.deleted", {"clientId": client.id})
-    return web.json_response(
-        {"officeId": client.office_id, "clientId": client.id, "resourceId": client.id}
-    )
+    return {"officeId": client.office_id, "clientId": client.id, "resourceId": client.id}
 
 
 # v2 ---------------------------------------------------------------------------------------------
 @v2.get("/clients", roles=READ, tags=TAGS, response=Paged[ClientV2], openapi=LIST)
-async def list_clients_v2(request: ApiRequest) -> web.Response:
+async def list_clients_v2(request: ApiRequest) -> Answer:
     """Clients in the v2 representation (nested `name`, ISO dates), paged like v1."""
-    return web.json_response(await _list(request, client_v2))
+    return await _list(request, client_v2)
 
 
 @v2.get("/clients/{id}", roles=READ, tags=TAGS, response=ClientV2)
-async def read_client_v2(request: ApiRequest) -> web.Response:
+async def read_client_v2(request: ApiRequest) -> Answer:
     """One client in the v2 representation: `name` {first, middle, last, full, display}."""
-    return web.json_response(client_v2(await get_client(request)))
+    return client_v2(await get_client(request))
 
 
 async def _list(request: ApiRequest, view: Any) -> dict[str, Any]:
@@ -234,17 +227,15 @@ async def _list(request: ApiRequest, view: Any) -> dict[str, Any]:
 
 
 @v1.get("/offices", roles=READ, tags=TAGS, response=list[OfficeV1])
-async def list_offices(request: ApiRequest) -> web.Response:
+async def list_offices(request: ApiRequest) -> Answer:
     """Offices (Fineract answers this list unpaged)."""
     offices = await Office.all().order_by("id")
-    return web.json_response(
-        [
-            {
-                "id": o.id,
-                "name": o.name,
-                "externalId": o.external_id,
-                "openingDate": date_array(o.opening_date),
-            }
-            for o in offices
-        ]
-    )
+    return [
+        {
+            "id": o.id,
+            "name": o.name,
+            "externalId": o.external_id,
+            "openingDate": date_array(o.opening_date),
+        }
+        for o in offices
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
 from mifos import (
     MifosBody,
     Resource,
@@ -23,7 +22,7 @@ from mifos import (
 )
 from pydantic import Field
 
-from host import ApiRequest
+from host import Answer, ApiRequest
 
 from .api import TAGS, WRITE, get_client, v1
 from .models import Client
@@ -72,7 +71,7 @@ TRANSITIONS = {
     response=Resource,
     openapi=command_parameter(TRANSITIONS),
 )
-async def client_command(request: ApiRequest) -> web.Response:
+async def client_command(request: ApiRequest) -> Answer:
     """Run a client command: `?command=activate` (activationDate) or `close` (closureDate)."""
     command = command_of(request.query, TRANSITIONS)
     client = await get_client(request)
@@ -108,11 +107,9 @@ async def client_command(request: ApiRequest) -> web.Response:
         topic = "clients.closed"
     await client.save()
     await request.publish(topic, {"clientId": client.id})
-    return web.json_response(
-        {
-            "officeId": client.office_id,
-            "clientId": client.id,
-            "resourceId": client.id,
-            "changes": changes,
-        }
-    )
+    return {
+        "officeId": client.office_id,
+        "clientId": client.id,
+        "resourceId": client.id,
+        "changes": changes,
+    }

@@ -10,7 +10,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import web
 from clients.models import Client
 from mifos import (
     Currency,
@@ -30,7 +29,7 @@ from mifos import (
 )
 from pydantic import BaseModel, Field
 
-from host import ApiRequest, Problem, Routes, get_or_404
+from host import Answer, ApiRequest, Problem, Routes, get_or_404
 
 from .models import Loan, LoanProduct, LoanStatus
 
@@ -285,7 +284,7 @@ def check_terms(
 
 
 @v1.post("/loans", roles=WRITE, body=NewLoan, tags=TAGS, status=201, response=LoanResource)
-async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
+async def create_loan(request: ApiRequest[NewLoan]) -> Answer:
     """Submit a loan application for a client (Mifos `POST /loans`)."""
     body = request.validated
     values, errors = body.collect(
@@ -347,15 +346,12 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
         "loans.created",
         {"loanId": loan.id, "clientId": client.id, "productId": product.id},
     )
-    return web.json_response(
-        {
-            "officeId": client.office_id,
-            "clientId": client.id,
-            "loanId": loan.id,
-            "resourceId": loan.id,
-        },
-        status=201,
-    )
+    return {
+        "officeId": client.office_id,
+        "clientId": client.id,
+        "loanId": loan.id,
+        "resourceId": loan.id,
+    }
 
 
 @v1.get(
@@ -365,15 +361,13 @@ async def create_loan(request: ApiRequest[NewLoan]) -> web.Response:
     response=Paged[LoanV1],
     openapi=list_parameters("clientId"),
 )
-async def list_loans(request: ApiRequest) -> web.Response:
+async def list_loans(request: ApiRequest) -> Answer:
     """Loans, paged with `offset`/`limit`; `clientId` filters by client."""
-    return web.json_response(
-        await client_page(request.query, Loan.all(), loan_v1, "client", "product")
-    )
+    return await client_page(request.query, Loan.all(), loan_v1, "client", "product")
 
 
 @v1.delete("/loans/{id}", roles=WRITE, tags=TAGS, response=LoanResource)
-async def delete_loan(request: ApiRequest) -> web.Response:
+async def delete_loan(request: ApiRequest) -> Answer:
     """Delete a loan application; only one still pending approval (as Fineract)."""
     loan_id = path_id(request.match_info, what="Loan")
     loan = await get_or_404(Loan, "client", id=loan_id)
@@ -385,14 +379,12 @@ async def delete_loan(request: ApiRequest) -> web.Response:
         )
     await loan.delete()
     await request.publish("loans.deleted", {"loanId": loan_id, "clientId": loan.client_id})
-    return web.json_response(
-        {
-            "officeId": loan.client.office_id,
-            "clientId": loan.client_id,
-            "loanId": loan_id,
-            "resourceId": loan_id,
-        }
-    )
+    return {
+        "officeId": loan.client.office_id,
+        "clientId": loan.client_id,
+        "loanId": loan_id,
+        "resourceId": loan_id,
+    }
 
 
 def product_v1(product: LoanProduct) -> dict[str, Any]:
@@ -415,14 +407,14 @@ def product_v1(product: LoanProduct) -> dict[str, Any]:
 
 
 @v1.get("/loanproducts", roles=READ, tags=TAGS, response=list[LoanProductV1])
-async def list_products(request: ApiRequest) -> web.Response:
+async def list_products(request: ApiRequest) -> Answer:
     """Loan products (Fineract answers this list unpaged)."""
-    return web.json_response([product_v1(p) for p in await LoanProduct.all().order_by("id")])
+    return [product_v1(p) for p in await LoanProduct.all().order_by("id")]
 
 
 @v1.get("/loanproducts/{id}", roles=READ, tags=TAGS, response=LoanProductV1)
-async def read_product(request: ApiRequest) -> web.Response:
+async def read_product(request: ApiRequest) -> Answer:
     """One loan product: the defaults a loan application takes."""
     product_id = path_id(request.match_info, what="Loan product")
     product = await get_or_404(LoanProduct, id=product_id)
-    return web.json_response(product_v1(product))
+    return product_v1(product)

@@ -36,7 +36,7 @@ from mifos import (
 )
 from pydantic import BaseModel, Field
 
-from host import ApiRequest, Problem, get_or_404
+from host import Answer, ApiRequest, Problem, get_or_404
 
 from .api import READ, STATUS, TAGS, WRITE, LoanEnum, LoanResource, LoanV1, loan_v1, v1
 from .models import Loan, LoanStatus, LoanTransaction, LoanTransactionType
@@ -332,14 +332,14 @@ async def loan_transaction(request: ApiRequest) -> web.Response:
 
 
 @v1.get("/loans/{id}/transactions/{txid}", roles=READ, tags=TAGS, response=LoanTransactionV1)
-async def read_transaction(request: ApiRequest) -> web.Response:
+async def read_transaction(request: ApiRequest) -> Answer:
     """One transaction of a loan (a disbursement or a repayment)."""
     loan_id = path_id(request.match_info, what="Loan")
     tx_id = path_id(request.match_info, "txid", what="Loan transaction")
     tx = await LoanTransaction.get_or_none(id=tx_id, loan_id=loan_id)
     if tx is None:
         raise Problem(404, f"Loan transaction with identifier {tx_id} does not exist")
-    return web.json_response(transaction_v1(tx))
+    return transaction_v1(tx)
 
 
 def transaction_v1(tx: LoanTransaction) -> dict[str, Any]:
@@ -432,7 +432,7 @@ ASSOCIATIONS = frozenset({"repaymentSchedule", "transactions", "all"})
         ]
     },
 )
-async def read_loan(request: ApiRequest) -> web.Response:
+async def read_loan(request: ApiRequest) -> Answer:
     """One loan in Fineract's representation; `?associations=repaymentSchedule,transactions`
     (or `all`) adds the schedule and the transactions, as Fineract does."""
     loan_id = path_id(request.match_info, what="Loan")
@@ -453,4 +453,4 @@ async def read_loan(request: ApiRequest) -> web.Response:
         answer["repaymentSchedule"] = loan_schedule(loan)
     if wanted & {"transactions", "all"}:
         answer["transactions"] = [transaction_v1(t) for t in transactions]
-    return web.json_response(answer)
+    return answer

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiohttp import web
 from clients.models import Client
 from mifos import (
     Currency,
@@ -28,7 +27,7 @@ from mifos import (
 )
 from pydantic import BaseModel, Field
 
-from host import ApiRequest, Problem, Routes, get_or_404
+from host import Answer, ApiRequest, Problem, Routes, get_or_404
 
 from .models import SavingsAccount, SavingsProduct, SavingsStatus
 
@@ -137,7 +136,7 @@ def savings_v1(account: SavingsAccount) -> dict[str, Any]:
     status=201,
     response=SavingsResource,
 )
-async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response:
+async def create_account(request: ApiRequest[NewSavingsAccount]) -> Answer:
     """Submit a savings account application for a client (Mifos `POST /savingsaccounts`)."""
     body = request.validated
     values = body.read(nominalAnnualInterestRate="decimal", submittedOnDate="date")
@@ -172,15 +171,12 @@ async def create_account(request: ApiRequest[NewSavingsAccount]) -> web.Response
         "savings.created",
         {"savingsId": account.id, "clientId": client.id, "productId": product.id},
     )
-    return web.json_response(
-        {
-            "officeId": client.office_id,
-            "clientId": client.id,
-            "savingsId": account.id,
-            "resourceId": account.id,
-        },
-        status=201,
-    )
+    return {
+        "officeId": client.office_id,
+        "clientId": client.id,
+        "savingsId": account.id,
+        "resourceId": account.id,
+    }
 
 
 # the Mifos batch sample posts to the singular path; same endpoint, same contract
@@ -201,19 +197,17 @@ v1.post(
     response=Paged[SavingsV1],
     openapi=list_parameters("clientId"),
 )
-async def list_accounts(request: ApiRequest) -> web.Response:
+async def list_accounts(request: ApiRequest) -> Answer:
     """Savings accounts, paged with `offset`/`limit`; `clientId` filters by client."""
-    return web.json_response(
-        await client_page(request.query, SavingsAccount.all(), savings_v1, "client", "product")
-    )
+    return await client_page(request.query, SavingsAccount.all(), savings_v1, "client", "product")
 
 
 @v1.get("/savingsaccounts/{id}", roles=READ, tags=TAGS, response=SavingsV1)
-async def read_account(request: ApiRequest) -> web.Response:
+async def read_account(request: ApiRequest) -> Answer:
     """One savings account in Fineract's representation."""
     account_id = path_id(request.match_info, what="Savings account")
     account = await get_or_404(SavingsAccount, "client", "product", id=account_id)
-    return web.json_response(savings_v1(account))
+    return savings_v1(account)
 
 
 def product_v1(product: SavingsProduct) -> dict[str, Any]:
@@ -228,14 +222,14 @@ def product_v1(product: SavingsProduct) -> dict[str, Any]:
 
 
 @v1.get("/savingsproducts", roles=READ, tags=TAGS, response=list[SavingsProductV1])
-async def list_products(request: ApiRequest) -> web.Response:
+async def list_products(request: ApiRequest) -> Answer:
     """Savings products (Fineract answers this list unpaged)."""
-    return web.json_response([product_v1(p) for p in await SavingsProduct.all().order_by("id")])
+    return [product_v1(p) for p in await SavingsProduct.all().order_by("id")]
 
 
 @v1.get("/savingsproducts/{id}", roles=READ, tags=TAGS, response=SavingsProductV1)
-async def read_product(request: ApiRequest) -> web.Response:
+async def read_product(request: ApiRequest) -> Answer:
     """One savings product."""
     product_id = path_id(request.match_info, what="Savings product")
     product = await get_or_404(SavingsProduct, id=product_id)
-    return web.json_response(product_v1(product))
+    return product_v1(product)
