@@ -6,7 +6,6 @@ The plugin also owns the host's own tables (users and API keys, `host.auth.model
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +15,6 @@ from host.auth.models import ApiKey
 from host.auth.users import add_api_key
 from host.config import SETTINGS
 from host.data.db import db_int
-from host.forwarded import client_address
 from host.pipeline import ApiRequest, Routes
 from host.plugin import Plugin
 from host.problems import Problem
@@ -79,7 +77,7 @@ async def authenticate(request: ApiRequest[Credentials]) -> web.Response:
     """Exchange a username and password for a bearer token."""
     creds = request.validated
     auth, settings = request.app[AUTH], request.app[SETTINGS]
-    address = request_address(request)
+    address = request.caller_address
     window = settings.login_window_seconds
     wait = await throttle.retry_after(
         creds.username, address, limit=settings.login_max_failures, window=window
@@ -141,19 +139,6 @@ async def logout(request: ApiRequest) -> web.Response:
         everywhere = Logout.model_validate(await request.json()).everywhere
     await request.app[AUTH].revoke(identity, everywhere=everywhere)
     return web.Response(status=204)
-
-
-def request_address(request: ApiRequest[Any]) -> str:
-    """The caller's address for the throttle: the TCP peer, or the rightmost untrusted
-    X-Forwarded-For hop when the peer is one of `PLUGHOST_TRUSTED_PROXIES`; batch and job items
-    count as their origin."""
-    if request.raw is None:
-        return request.origin
-    return client_address(
-        request.raw.remote,
-        request.headers.getall("X-Forwarded-For", []),
-        request.app[SETTINGS].proxy_networks,
-    )
 
 
 @routes.get("/me", tags=("auth",), response=WhoAmI)

@@ -16,6 +16,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, 
 
 from host.auth import Identity
 from host.context import RequestContext
+from host.forwarded import Networks, client_address
 from host.pipeline.routes import RouteDef
 
 __all__ = (
@@ -157,6 +158,14 @@ class Call:
         if self._query is None and raw is not None and not raw.rel_url.raw_query_string:
             return None
         return self.query
+
+    def caller_address(self, proxies: Networks) -> str:
+        """The caller's address for login throttles: the TCP peer, or the rightmost untrusted
+        X-Forwarded-For hop when the peer is one of `proxies`; batch and job items count as their
+        origin ("batch", "job")."""
+        if self.raw is None:
+            return self.origin
+        return client_address(self.raw.remote, self.headers.getall("X-Forwarded-For", []), proxies)
 
     @classmethod
     def from_http(cls, app: web.Application, request: web.Request) -> Call:

@@ -18,6 +18,7 @@ from typing_extensions import TypeVar
 
 from host.auth import Identity
 from host.bus import BUS
+from host.config import SETTINGS
 from host.context import RequestContext
 from host.json_limits import JSONTooComplex, loads
 from host.pipeline.call import Call
@@ -140,6 +141,12 @@ class ApiRequest(Generic[Body]):
     @property
     def origin(self) -> str:
         return self._call.origin
+
+    @property
+    def caller_address(self) -> str:
+        """The caller's address (for login throttles): the TCP peer, or the rightmost untrusted
+        X-Forwarded-For hop behind one of PLUGHOST_TRUSTED_PROXIES; items count as their origin."""
+        return self._call.caller_address(self.app[SETTINGS].proxy_networks)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ApiRequest is read-only; cannot set {name!r}")

@@ -21,7 +21,6 @@ from host.auth import AUTH, bind_tenant, check_roles
 from host.config import SETTINGS
 from host.context import context_from_headers, current_context, reset_context, use_context
 from host.data.db import unit_of_work
-from host.forwarded import client_address
 from host.metrics import METRICS
 from host.pipeline.answer import json_answer
 from host.pipeline.call import Call
@@ -134,11 +133,10 @@ def identity_stage(app: web.Application, next_: Endpoint) -> Endpoint:
         if not call.identified:
             headers = call.headers
             if "Authorization" in headers or "X-API-Key" in headers:
-                # the address a Basic login's failures are counted for, as the login's are
-                address = call.origin
-                if call.raw is not None:
-                    forwarded = headers.getall("X-Forwarded-For", [])
-                    address = client_address(call.raw.remote, forwarded, proxies)
+                # Basic logins count failures per user and caller address, as the login does;
+                # worked out only for them (not on every bearer-token call)
+                basic = headers.get("Authorization", "")[:6].lower() == "basic "
+                address = call.caller_address(proxies) if basic else call.origin
                 call.identity = await auth.identify(headers, address)
                 # a bound identity's tenant; 403 when X-Tenant names another (docs/tenants.md)
                 assert call.context is not None  # the context stage ran
