@@ -43,11 +43,6 @@ def context_tenant() -> str | None:
     return ctx.tenant if ctx is not None else None
 
 
-def _fill_tenant() -> str | None:
-    """The column's default: the context's tenant (checked again when the row is saved)."""
-    return context_tenant()
-
-
 class _TenantManager(Manager):
     """Every query of a scoped model starts here: filtered by the context's tenant, or refused."""
 
@@ -75,8 +70,9 @@ class TenantScoped(Model):
     ```
     """
 
-    tenant = fields.CharField(max_length=64, db_index=True, default=_fill_tenant)
-    """The tenant the row belongs to; set from the request context when the row is created."""
+    tenant = fields.CharField(max_length=64, db_index=True, default=context_tenant)
+    """The tenant the row belongs to; set from the request context when the row is created
+    (the default, checked again when the row is saved)."""
 
     class Meta:
         abstract = True
