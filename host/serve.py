@@ -44,7 +44,7 @@ from host.http.runtime import freeze_after_startup, install_event_loop
 from host.loader import REGISTRY
 from host.preflight import describe_startup_failure
 
-__all__ = ("Master", "bind", "reload", "run_child", "run_single", "worker_count")
+__all__ = ("Master", "reload", "run_child", "run_single", "worker_count")
 
 PID_FILE = "serve.pid"
 ROLL_FILE = "serve-roll.json"
@@ -66,16 +66,6 @@ def worker_count(value: str) -> int:
 def instance_name(sock: socket.socket) -> str:
     """`hostname:port`: the master's key in the activation table (`host.activation`)."""
     return f"{socket.gethostname()[:150]}:{sock.getsockname()[1]}"
-
-
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
 
 
 # one serving process -------------------------------------------------------------------------------
