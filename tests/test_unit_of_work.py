@@ -14,7 +14,10 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from host.data import folding as folding_module
 from host.data.db import CONNECTION, close_db, init_db, tortoise_config, unit_of_work
+from host.data.folding import FoldingConnection
+from host.data.sqlite import LoopSafeSqliteClient
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
@@ -113,3 +116,86 @@ async def test_units_inside_a_tortoise_transaction_are_undone_alone(database: No
                     await insert(3)
                     raise Fail
     assert await kept() == [1, 2]
+
+
+# one-row INSERTs on the loop's thread (host.data.folding `inline`, SQLite only) ------------------
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[None]:
+    db = await init_db(tortoise_config(f"sqlite://{tmp_path / 'inline.sqlite3'}", []))
+    try:
+        await connections.get(CONNECTION).execute_script("CREATE TABLE item (n INTEGER)")
+        yield
+    finally:
+        await close_db(db)
+
+
+async def insert_row(n: int) -> None:
+    """Through Tortoise's one-row insert (what Model.save() of a new row uses)."""
+    await connections.get(CONNECTION).execute_insert("INSERT INTO item (n) VALUES (?)", [n])
+
+
+def folding() -> FoldingConnection:
+    connection = connections.get(CONNECTION)._connection
+    assert isinstance(connection, FoldingConnection)
+    return connection
+
+
+async def test_plughost_sqlite_engine_keeps_tortoises_pragmas(sqlite_database: None) -> None:
+    conn = connections.get(CONNECTION)
+    assert isinstance(conn, LoopSafeSqliteClient)
+    _, rows = await conn.execute_query("PRAGMA journal_mode")
+    assert next(iter(dict(rows[0]).values())) == "wal"
+    _, rows = await conn.execute_query("PRAGMA foreign_keys")
+    assert next(iter(dict(rows[0]).values())) == 1
+
+
+async def test_inline_inserts_are_still_undone_alone(
+    sqlite_database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(folding_module, "INLINE_LIMIT", 60.0)  # a busy machine's pause is not
+    # what this test is about (one makes the rest of the transaction go through the thread)
+    expected = []
+    async with unit_of_work():
+        for n in range(150):
+            try:
+                async with unit_of_work():
+                    await insert_row(n)
+                    if n % 3 == 1:
+                        await insert_row(n + 1000)
+                        raise Fail
+            except Fail:
+                continue
+            expected.append(n)
+        # the first insert went through aiosqlite's thread (it took the write lock), the rest not
+        assert folding().inlined == 149 + 50
+    assert await kept() == expected
+
+
+async def test_what_is_not_a_one_row_insert_goes_through_the_thread(
+    sqlite_database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(folding_module, "INLINE_LIMIT", 60.0)
+    async with unit_of_work():
+        async with unit_of_work():
+            await insert_row(1)
+        async with unit_of_work():
+            conn = connections.get(CONNECTION)  # the transaction's client
+            await conn.execute_insert("INSERT INTO item (n) VALUES (?), (?)", [2, 3])
+            await conn.execute_insert("INSERT INTO item (n) SELECT n + 10 FROM item", [])
+        assert folding().inlined == 0
+        async with unit_of_work():
+            await insert_row(4)
+        assert folding().inlined == 1
+    assert await kept() == [1, 2, 3, 4, 11, 12, 13]
+
+
+async def test_a_slow_inline_insert_sends_the_rest_through_the_thread(
+    sqlite_database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(folding_module, "INLINE_LIMIT", 0.0)  # every insert is "slow"
+    async with unit_of_work():
+        for n in range(5):
+            async with unit_of_work():
+                await insert_row(n)
+        assert folding().inlined == 1  # the second insert ran inline, took too long: no more
+    assert await kept() == [0, 1, 2, 3, 4]

@@ -21,11 +21,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from host.data import sqlite as sqlite_engine
 from host.data.folding import FoldingConnection
 from host.problems import Problem
 
@@ -97,9 +99,15 @@ _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("plughost_u
 
 
 def tortoise_config(db_url: str, apps: Iterable[tuple[str, list[str]]]) -> dict[str, Any]:
-    """Tortoise config: the given (label, model modules) apps plus aerich's bookkeeping app."""
+    """Tortoise config: the given (label, model modules) apps plus aerich's bookkeeping app.
+
+    A `sqlite://` URL runs on plughost's SQLite engine (host.data.sqlite), which lets a batch
+    lane run one-row INSERTs on the loop's thread (host.data.folding)."""
+    connection: str | dict[str, Any] = db_url
+    if db_url.startswith("sqlite:"):
+        connection = {**expand_db_url(db_url), "engine": sqlite_engine.__name__}
     config: dict[str, Any] = {
-        "connections": {CONNECTION: db_url},
+        "connections": {CONNECTION: connection},
         "apps": {
             label: {"models": modules, "default_connection": CONNECTION} for label, modules in apps
         },
@@ -182,7 +190,10 @@ def _folding(transaction: Any) -> FoldingConnection | None:
     if transaction is not connections.get(CONNECTION):
         return None  # inside a transaction opened with Tortoise's in_transaction: its client runs
         # the statements, and its savepoints are Tortoise's
-    folding = FoldingConnection(real)
+    loop_safe = isinstance(
+        getattr(transaction, "_parent", None), sqlite_engine.LoopSafeSqliteClient
+    )
+    folding = FoldingConnection(real, inline=loop_safe)
     transaction._connection = folding
     return folding
 
