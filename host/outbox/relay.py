@@ -148,17 +148,18 @@ class Relay:
         """Show other processes' new events to observers; returns how many rows were read."""
         now = time.monotonic()
         self._gaps = {i: t for i, t in self._gaps.items() if now - t < GAP_SECONDS}
-        rows = await self.store.after(self._cursor, sorted(self._gaps)[:500], TAIL_LIMIT)
-        for stored in rows:
-            self._gaps.pop(stored.id, None)
-            if stored.id > self._cursor:
-                if stored.id - self._cursor < 1000:  # ids skipped: maybe still uncommitted
-                    for missing in range(self._cursor + 1, stored.id):
+        ids, foreign = await self.store.after(self._cursor, sorted(self._gaps)[:500], TAIL_LIMIT)
+        for event_id in ids:
+            self._gaps.pop(event_id, None)
+            if event_id > self._cursor:
+                if event_id - self._cursor < 1000:  # ids skipped: maybe still uncommitted
+                    for missing in range(self._cursor + 1, event_id):
                         self._gaps.setdefault(missing, now)
-                self._cursor = stored.id
-            if stored.origin != self.store.identity:  # our own were shown at commit
+                self._cursor = event_id
+            stored = foreign.get(event_id)
+            if stored is not None:  # our own were shown at commit
                 self.bus.observe(self.bus.event_of(stored))
-        return len(rows)
+        return len(ids)
 
     # PostgreSQL LISTEN ------------------------------------------------------------------------
     async def _listen(self) -> None:
