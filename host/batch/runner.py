@@ -29,7 +29,7 @@ from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve
 from host.context import RequestContext
 from host.counters import count_batch_items
 from host.data.db import CONNECTION, unit_of_work
-from host.pipeline import Call, Pipeline, subrequest
+from host.pipeline import Call, Pipeline, carried_headers, subrequest
 from host.pipeline.pipeline import response_json_bytes
 from host.problems import PROBLEM_JSON, Problem, problem_body
 
@@ -159,6 +159,7 @@ class _Runner:
         self.run = run
         self.results: list[ItemResult | None] = [None] * len(plan.items)
         self.by_key = {item.key: item.index for item in plan.items}
+        self.carried = carried_headers(run.headers)
 
     def finished(self) -> list[ItemResult]:
         return [r for r in self.results if r is not None]
@@ -386,8 +387,10 @@ class _Runner:
             if any(c in value for c in "\r\n\0"):
                 raise Problem(422, f"Header {name} would contain a line break after its references")
             headers.append((name, value))
+        document: Any = None
         if item.has_body:
-            body = json.dumps(resolve_json(item.body, find)).encode()
+            document = resolve_json(item.body, find)  # a copy: the item's handler may keep it
+            body = json.dumps(document).encode()
         if run.app_name:  # relativeUrl is the micro-app's own path and the gateway maps it
             root = f"/{item.version}/" if item.version else "/"
         else:
@@ -397,10 +400,13 @@ class _Runner:
             method=item.method,
             path=root + "/".join(segments),
             query=query.items(),
-            inherited=run.headers,
+            carried=self.carried,
             headers=headers,
             body=body,
             json_body=item.has_body,
+            # parsed again from `body` it would be the same value, but for a referenced answer
+            # that nests deeper than a client's body may: then the pipeline's own limits decide
+            json_value=document if not item.refs else None,
             context=run.context.child(),
             identity=run.identity,
             app_name=run.app_name,

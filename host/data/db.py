@@ -226,6 +226,8 @@ async def _stacked_savepoint(parent: _Unit, folding: FoldingConnection) -> Async
         else:
             await conn.execute_query(f"ROLLBACK TO {name}")
         raise
+    if folding.release_now(name):
+        parent.savepoints.remove(name)
 
 
 def defer_until_commit(work: AfterCommit) -> bool:

@@ -87,6 +87,18 @@ class FoldingConnection:
         del self.pending[self.pending.index(name) :]
         return True
 
+    def release_now(self, name: str) -> bool:
+        """End savepoint `name` of a unit that succeeded, if that costs no round trip: forget it
+        when it was never sent, RELEASE it on the loop's thread when inline statements may run
+        (a stacked savepoint is not free: each page write checks every open one). False: it
+        stays on the stack, for its parent to release with others."""
+        if self.forget(name):
+            return True
+        if not (self.inline and self.writing and not self.in_flight):
+            return False
+        self.real._conn.execute(f"RELEASE {name}")
+        return True
+
     def _with_pending(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         if not self.pending:
             return fn

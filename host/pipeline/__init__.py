@@ -2,7 +2,7 @@
 that every call (HTTP, batch item, job item) goes through. See docs/design.md, "Request path"."""
 
 from host.pipeline.answer import Answer, json_answer
-from host.pipeline.call import Call, subrequest
+from host.pipeline.call import Call, carried_headers, subrequest
 from host.pipeline.errors import match_or_problem, to_problem
 from host.pipeline.pipeline import (
     PIPELINE,
@@ -30,6 +30,7 @@ __all__ = (
     "Routes",
     "StageFactory",
     "build_router",
+    "carried_headers",
     "decode_json",
     "json_answer",
     "match_or_problem",

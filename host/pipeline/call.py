@@ -24,6 +24,7 @@ __all__ = (
     "ITEM_IGNORED_HEADERS",
     "NOT_FORWARDED_TO_ITEMS",
     "Call",
+    "carried_headers",
     "subrequest",
 )
 
@@ -140,7 +141,8 @@ class Call:
         self.validated: Any = None
         self.validated_query: Any = None
         self.parsed_json: Any = None
-        """The body as JSON once a handler asked for it (`ApiRequest.json`)."""
+        """The body as JSON once parsed (by the validation stage or `ApiRequest.json`), or as
+        given by the carrier of a sub-request (`subrequest(json_value=...)`)."""
 
     @property
     def query(self) -> MultiMapping[str]:
@@ -172,16 +174,29 @@ class Call:
         return cls(app, request.method, request.path, None, request.headers, raw=request)
 
 
+def carried_headers(carrier: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    """The carrier's headers that pass on to its items: all but NOT_FORWARDED_TO_ITEMS (worked
+    out once per carrier, not once per item)."""
+    return CIMultiDictProxy(
+        CIMultiDict(
+            (name, value)
+            for name, value in carrier.items()
+            if name.lower() not in NOT_FORWARDED_TO_ITEMS
+        )
+    )
+
+
 def subrequest(
     app: web.Application,
     *,
     method: str,
     path: str,
     query: Iterable[tuple[str, str]] | Mapping[str, str] = (),
-    inherited: Mapping[str, str] | None = None,
+    carried: CIMultiDictProxy[str] | None = None,
     headers: Iterable[tuple[str, str]] = (),
     body: bytes = b"",
     json_body: bool = False,
+    json_value: Any = None,
     context: RequestContext,
     identity: Identity | None,
     app_name: str | None = None,
@@ -189,16 +204,14 @@ def subrequest(
 ) -> Call:
     """A call made in-process on behalf of another one (a batch, a job, the admin UI).
 
-    `inherited` are the carrier's headers: all but NOT_FORWARDED_TO_ITEMS pass on; `headers` are
-    the item's own and win, except identity and wire headers (ITEM_IDENTITY_HEADERS and
-    ITEM_IGNORED_HEADERS: the batch refuses the former up front, with the item named). The identity is the carrier's (decided already: never re-read from
-    headers), and `json_body` marks a body the carrier serialised itself as JSON.
+    `carried` are the carrier's headers that pass on (`carried_headers`); `headers` are the
+    item's own and win, except identity and wire headers (ITEM_IDENTITY_HEADERS and
+    ITEM_IGNORED_HEADERS: the batch refuses the former up front, with the item named). The
+    identity is the carrier's (decided already: never re-read from headers), and `json_body`
+    marks a body the carrier serialised itself as JSON; `json_value`, when given, is that body
+    as the value it was serialised from, so that the pipeline does not parse it back.
     """
-    merged: CIMultiDict[str] = CIMultiDict()
-    if inherited:
-        for name, value in inherited.items():
-            if name.lower() not in NOT_FORWARDED_TO_ITEMS:
-                merged.add(name, value)
+    merged: CIMultiDict[str] = CIMultiDict(carried) if carried else CIMultiDict()
     for name, value in headers:
         lowered = name.lower()
         if lowered not in ITEM_IDENTITY_HEADERS and lowered not in ITEM_IGNORED_HEADERS:
@@ -206,7 +219,7 @@ def subrequest(
     if json_body and body:
         merged["Content-Type"] = "application/json"
     pairs: Iterable[tuple[str, str]] = query.items() if isinstance(query, Mapping) else query
-    return Call(
+    call = Call(
         app,
         method.upper(),
         path,
@@ -219,3 +232,6 @@ def subrequest(
         app_name=app_name,
         origin=origin,
     )
+    if json_body and body:
+        call.parsed_json = json_value
+    return call

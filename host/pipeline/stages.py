@@ -225,8 +225,12 @@ def validation_stage(app: web.Application, next_: Endpoint) -> Endpoint:
         if route.query is not None:
             call.validated_query = parse_query(route.query, call.query)
         if route.body is not None:
-            content_type = call.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-            call.validated = route.body.model_validate(parse_json_body(call.body, content_type))
+            value = call.parsed_json
+            if value is None:
+                content_type = call.headers.get("Content-Type", "").split(";", 1)[0]
+                value = parse_json_body(call.body, content_type.strip().lower())
+                call.parsed_json = value
+            call.validated = route.body.model_validate(value)
         return await next_(call)
 
     return validation
