@@ -1,7 +1,7 @@
 """Batch API benchmark against a real `plughost serve` (SQLite in a temp data dir), in one run:
 
 (a) 100 independent client creates as one batch vs the same 100 sent one by one over one
-    keep-alive connection (goal: batch at least 5x faster); five rounds, alternating the two,
+    keep-alive connection (goal: batch at least 5x faster); nine rounds, alternating the two,
     medians compared (the machine is shared: alternating spreads its load over both sides);
 (b) a 10,000-item batch: wall time and the server's memory growth (VmRSS/VmHWM from /proc);
 (c) a 100-item chain (each loan references the previous item's clientId).
@@ -185,7 +185,7 @@ def first_id(answer: list[dict[str, Any]]) -> int:
 
 SERVER: subprocess.Popen[bytes]
 QUICK = "--quick" in sys.argv  # (a) only
-ROUNDS = 5
+ROUNDS = 9
 
 
 def main() -> int:
