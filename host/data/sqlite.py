@@ -10,7 +10,8 @@ a connection used from a thread other than the one that opened it unless it was 
 module as the connection's engine (`host.data.db.tortoise_config` does for `sqlite://` URLs).
 
 `create_connection` follows Tortoise's (tortoise/backends/sqlite/client.py) line for line apart
-from that flag; the tests fail if an upgrade changes what it has to do.
+from that flag; tests/test_unit_of_work.py checks that Tortoise's pragmas (WAL, foreign keys)
+still apply.
 """
 
 from __future__ import annotations
