@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from host.batch import sharing
 from host.bus import BUS
 from tests.conftest import FIXTURE_PLUGINS, batch, body, create, login
 
@@ -197,3 +199,38 @@ async def test_replay_as_ndjson(client: TestClient, admin_headers: dict[str, str
     )
     assert resp.headers["Idempotent-Replayed"] == "true"
     assert [json.loads(line) for line in (await resp.text()).splitlines()] == answer
+
+
+@pytest.mark.parametrize("query", ["", "?enclosingTransaction=true"])
+async def test_other_tasks_get_turns_of_the_loop_between_batch_items(
+    make_client: Client, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """On SQLite a create's INSERT runs on the loop's thread, so an item may never suspend; the
+    batch hands the loop over now and then (host/batch/sharing.py), or a big batch would keep
+    every other request waiting until it ends. With SLICE 0 it does before every item: another
+    task counting the loop's turns sees the count move between any two items' handlers."""
+    monkeypatch.setattr(sharing, "SLICE", 0.0)
+    client = await make_client()
+    headers = {"Authorization": f"Bearer {await login(client)}"}
+    api = sys.modules["clients.api"]  # the demo plugin, as the server loaded it
+    turns, seen, running = 0, [], True
+    original = api.open_client
+
+    async def counted_open_client(*args: Any, **kwargs: Any) -> Any:
+        seen.append(turns)
+        return await original(*args, **kwargs)
+
+    async def other_task() -> None:
+        nonlocal turns
+        while running:
+            await asyncio.sleep(0)
+            turns += 1
+
+    monkeypatch.setattr(api, "open_client", counted_open_client)
+    watcher = asyncio.create_task(other_task())
+    status, answer = await batch(client, [create(i) for i in range(200)], headers, query)
+    running = False
+    await watcher
+    assert status == 200 and all(a["statusCode"] == 201 for a in answer)
+    assert len(seen) == 200
+    assert all(later > earlier for earlier, later in zip(seen, seen[1:], strict=False)), seen

@@ -26,6 +26,7 @@ from host.batch.grouped import run_grouped
 from host.batch.items import IDENTITY_HEADERS, IGNORED_HEADERS, BatchItem
 from host.batch.plan import Plan
 from host.batch.refs import Path, Unresolved, lookup_path, resolve_json, resolve_text
+from host.batch.sharing import LoopShare
 from host.context import RequestContext
 from host.counters import count_batch_items
 from host.data.db import CONNECTION, unit_of_work
@@ -160,6 +161,7 @@ class _Runner:
         self.results: list[ItemResult | None] = [None] * len(plan.items)
         self.by_key = {item.key: item.index for item in plan.items}
         self.carried = carried_headers(run.headers)
+        self.share = LoopShare()
 
     def finished(self) -> list[ItemResult]:
         return [r for r in self.results if r is not None]
@@ -276,6 +278,7 @@ class _Runner:
     # one item ---------------------------------------------------------------------------------
     async def execute(self, i: int) -> ItemResult:
         """The item's answer, echoing the item's own request headers as Fineract does."""
+        await self.share.now_and_then()  # an item may never suspend: others get their turn
         result = await self._execute(i)
         echo = self.plan.items[i].echo_headers()
         if echo:
