@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -233,4 +234,4 @@ async def test_other_tasks_get_turns_of_the_loop_between_batch_items(
     await watcher
     assert status == 200 and all(a["statusCode"] == 201 for a in answer)
     assert len(seen) == 200
-    assert all(later > earlier for earlier, later in zip(seen, seen[1:], strict=False)), seen
+    assert all(later > earlier for earlier, later in itertools.pairwise(seen)), seen
