@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import REPO
-from tests.servers import Server, running, server_env, wait_until
+from tests.servers import ADMIN_PASSWORD, Server, running, server_env, wait_until
 from tests.test_jobs_workers import children
 from tests.test_scale import admin_login
 
@@ -363,3 +363,52 @@ async def test_an_aborted_roll_shows_why_until_the_admin_button_rolls_onto_the_f
             load.stop.set()
             await asyncio.wait_for(task, 60)
         assert load.failed == [], load.failed[:5]
+
+
+async def test_two_processes_on_one_sqlite_file_write_in_turn(tmp_path: Path) -> None:
+    """Batches to both processes of `serve --workers 2` on the default SQLite file. A create reads
+    before it writes (it checks its externalId); with Tortoise's plain BEGIN such a transaction
+    failed at once with 500 "database is locked" whenever the other process had committed since
+    its read (SQLite cannot upgrade a stale read snapshot, and does not wait). Transactions now
+    take the write lock at BEGIN (host/data/sqlite.py): every item is a 201, or the 409 its
+    repeated externalId earns, and every 201 is stored."""
+    env = server_env(tmp_path / "var", tmp_path / "routes.d", REPO / "plugins")
+    server = Server(env, tmp_path, "--workers", "2")
+    statuses: dict[int, int] = {}
+    with running(server):
+        await server.ready()
+        async with aiohttp.ClientSession() as session:
+            login = {"username": "admin", "password": ADMIN_PASSWORD}
+            async with session.post(server.url + "/api/v1/authentication", json=login) as r:
+                headers = {"Authorization": f"Bearer {(await r.json())['access_token']}"}
+
+            async def client(number: int) -> None:
+                # a connection per batch: the batches spread over both processes
+                connector = aiohttp.TCPConnector(force_close=True)
+                async with aiohttp.ClientSession(connector=connector, headers=headers) as own:
+                    for round_ in range(8):
+                        bodies = [
+                            {
+                                "firstname": "W",
+                                "lastname": "T",
+                                "externalId": f"{number}-{round_}-{i}",
+                            }
+                            for i in range(50)
+                        ]
+                        for i in range(4, 50, 5):  # a duplicate: 409, undone alone
+                            bodies[i] = bodies[i - 1]
+                        items = [
+                            {"requestId": i, "method": "POST", "relativeUrl": "clients", "body": b}
+                            for i, b in enumerate(bodies)
+                        ]
+                        async with own.post(server.url + "/api/v1/batches", json=items) as r:
+                            assert r.status == 200, await r.text()
+                            for answer in await r.json():
+                                code = answer["statusCode"]
+                                statuses[code] = statuses.get(code, 0) + 1
+
+            await asyncio.gather(*(client(n) for n in range(4)))
+            async with session.get(server.url + "/api/v1/clients?limit=1", headers=headers) as r:
+                stored = (await r.json())["totalFilteredRecords"]
+    assert statuses == {201: 1280, 409: 320}
+    assert stored == 1280

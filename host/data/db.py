@@ -194,6 +194,8 @@ def _folding(transaction: Any) -> FoldingConnection | None:
         getattr(transaction, "_parent", None), sqlite_engine.LoopSafeSqliteClient
     )
     folding = FoldingConnection(real, inline=loop_safe)
+    # begun with BEGIN IMMEDIATE: it holds the write lock from its first statement on
+    folding.writing = isinstance(transaction, sqlite_engine.ImmediateTransaction)
     transaction._connection = folding
     return folding
 
