@@ -190,12 +190,9 @@ def _folding(transaction: Any) -> FoldingConnection | None:
     if transaction is not connections.get(CONNECTION):
         return None  # inside a transaction opened with Tortoise's in_transaction: its client runs
         # the statements, and its savepoints are Tortoise's
-    loop_safe = isinstance(
-        getattr(transaction, "_parent", None), sqlite_engine.LoopSafeSqliteClient
-    )
-    folding = FoldingConnection(real, inline=loop_safe)
-    # begun with BEGIN IMMEDIATE: it holds the write lock from its first statement on
-    folding.writing = isinstance(transaction, sqlite_engine.ImmediateTransaction)
+    # plughost's engine: begun BEGIN IMMEDIATE, on a connection the loop's thread may use
+    inline = isinstance(transaction, sqlite_engine.ImmediateTransaction)
+    folding = FoldingConnection(real, inline=inline)
     transaction._connection = folding
     return folding
 
@@ -203,7 +200,8 @@ def _folding(transaction: Any) -> FoldingConnection | None:
 @asynccontextmanager
 async def _stacked_savepoint(parent: _Unit, folding: FoldingConnection) -> AsyncIterator[None]:
     """A nested unit on SQLite: a savepoint sent with the unit's first statement (none if the unit
-    runs none), and ROLLBACK TO it on failure, but no RELEASE on success.
+    runs none), and ROLLBACK TO it on failure. On success it is released at once when that costs
+    no round trip (`FoldingConnection.release_now`: on the loop's thread), else left on the stack.
 
     Each statement is a round trip to SQLite's thread, and a batch item (a unit nested in its
     lane's transaction) runs few: SAVEPOINT and RELEASE were two in three. A savepoint left on

@@ -13,14 +13,14 @@ One-row INSERTs skip the round trip altogether (`inline`): Tortoise's `Model.sav
 row, what most batch items do. On the measuring machines the hop costs ~100 µs of CPU (thread
 wake-ups and GIL hand-overs) and the INSERT itself ~2 µs, so an INSERT runs on the loop's thread
 when it cannot wait and cannot run long:
-- the transaction already holds SQLite's write lock (a write statement went through the thread
-  before): SQLite then takes no lock for an INSERT, so it never waits on `busy_timeout`;
+- the transaction holds SQLite's write lock since it began (`BEGIN IMMEDIATE`, host.data.sqlite):
+  SQLite then takes no lock for an INSERT, so it never waits on `busy_timeout`;
 - nothing of this connection is in flight on aiosqlite's thread;
 - it is one row (`execute_insert`; `executemany` and multi-row INSERTs go through the thread);
 - none has been slow: one that took longer than `INLINE_LIMIT` (a trigger, a cache spill)
   sends every later statement of the transaction through the thread.
-The connection must allow use from the loop's thread: plughost's engine (host.data.sqlite) opens it
-so; with another engine `inline` is off.
+Both hold only for plughost's engine (host.data.sqlite), whose connection also allows use from
+the loop's thread; with another engine `inline` is off.
 
 It reaches into two private parts, named here so that an upgrade that moves them fails loudly in
 the tests: aiosqlite's `Connection._execute` (queue a function for its thread) with its
@@ -40,7 +40,6 @@ __all__ = ("INLINE_LIMIT", "FoldingConnection")
 
 INLINE_LIMIT = 0.001
 """Seconds: an INSERT run on the loop's thread that took longer turns `inline` off."""
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class FoldingConnection:
@@ -52,9 +51,8 @@ class FoldingConnection:
         self.pending: list[str] = []
         """Savepoints opened since the last statement, oldest first: not yet sent."""
         self.inline = inline
-        """One-row INSERTs may run on the loop's thread (see the module docstring)."""
-        self.writing = False
-        """The transaction holds SQLite's write lock: a write statement has run."""
+        """One-row INSERTs may run on the loop's thread (see the module docstring): the
+        transaction began with SQLite's write lock, on a connection the loop's thread may use."""
         self.in_flight = 0
         """Statements queued on aiosqlite's thread and not done."""
         self.inlined = 0
@@ -64,12 +62,13 @@ class FoldingConnection:
         """Run `fn(sql, parameters)` on aiosqlite's thread, in order with every other statement."""
         self.in_flight += 1
         try:
-            result = await self._aiosqlite_queue(fn, sql, parameters)
+            return await self._aiosqlite_queue(fn, sql, parameters)
         finally:
             self.in_flight -= 1
-        if not self.writing and sql.lstrip()[:7].upper().startswith(_WRITES):
-            self.writing = True
-        return result
+
+    def _runs_here(self) -> bool:
+        """A statement may run on the loop's thread now: `inline`, and aiosqlite's thread idle."""
+        return self.inline and not self.in_flight
 
     def __getattr__(self, name: str) -> Any:  # commit, rollback, total_changes, ...
         return getattr(self.real, name)
@@ -94,7 +93,7 @@ class FoldingConnection:
         stays on the stack, for its parent to release with others."""
         if self.forget(name):
             return True
-        if not (self.inline and self.writing and not self.in_flight):
+        if not self._runs_here():
             return False
         self.real._conn.execute(f"RELEASE {name}")
         return True
@@ -122,7 +121,7 @@ class FoldingConnection:
     async def execute_insert(self, sql: str, parameters: Iterable[Any] | None = None) -> Any:
         real = self.real
         insert = self._with_pending(real._execute_insert)
-        if self.inline and self.writing and not self.in_flight and _one_row(sql):
+        if self._runs_here() and _one_row(sql):
             started = time.perf_counter()
             try:
                 return insert(sql, parameters or [])
